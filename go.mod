@@ -1,0 +1,10 @@
+module github.com/hitless-ike/hitless
+
+go 1.26.0
+
+require (
+	github.com/google/go-cmp v0.7.0 // indirect
+	github.com/gopacket/gopacket v1.7.7 // indirect
+	golang.org/x/crypto v0.59.0 // indirect
+	pgregory.net/rapid v1.3.0 // indirect
+)
