@@ -1,0 +1,16 @@
+// Package fuzz holds the native Go fuzz targets of hitless. Every target is
+// a func(*testing.T, []byte), so any raw input of the shareable corpus (see
+// package corpus) fits it, and each seeds itself from its corpus folder:
+//
+//	FuzzParse            corpus/parse       strict and lenient Parse, Marshal round trip
+//	FuzzViewVsParse      corpus/parse       the zero-allocation View agrees with Parse
+//	FuzzAttributes       corpus/attributes  the TV/TLV attribute walker, typed and View
+//	FuzzClassifyUDP4500  corpus/udp4500     RFC 3948 framing on port 4500
+//
+// Run one target at a time:
+//
+//	go test -run '^$' -fuzz '^FuzzParse$' -fuzztime 60s ./fuzz/
+//
+// Crashers found by the fuzzer are kept in testdata/fuzz/<Target>/ so that
+// `go test ./fuzz/` replays them as regression inputs.
+package fuzz

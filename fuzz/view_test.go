@@ -1,0 +1,187 @@
+package fuzz
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/hitless-ike/hitless/corpus"
+	"github.com/hitless-ike/hitless/ref/isakmp"
+)
+
+// walk is what a View walk saw: each payload's type, body and, for the
+// payloads with typed accessors, the decoded value.
+type walk struct {
+	header  isakmp.Header
+	types   []isakmp.PayloadType
+	bodies  [][]byte
+	decoded []isakmp.Payload // nil where the View has no accessor
+	ct      []byte
+	padding []byte
+	trail   []byte
+	notes   []isakmp.Note
+	err     error
+}
+
+func viewWalk(t *testing.T, b []byte, o isakmp.ParseOptions) walk {
+	var v isakmp.View
+	var w walk
+	w.header, w.err = v.StartWith(b, o)
+	if w.err != nil {
+		return w
+	}
+	for v.Next() {
+		w.types = append(w.types, v.Type())
+		w.bodies = append(w.bodies, v.Body())
+		if len(v.Raw()) != 4+len(v.Body()) || v.Offset() < isakmp.HeaderLen || v.Offset() >= len(b) {
+			t.Fatalf("payload %d: Raw %d bytes for body %d, offset %d", len(w.types)-1, len(v.Raw()), len(v.Body()), v.Offset())
+		}
+		w.decoded = append(w.decoded, decodeCurrent(t, &v))
+	}
+	w.err = v.Err()
+	w.ct, w.padding, w.trail = nz(v.Ciphertext()), nz(v.Padding()), nz(v.Trailing())
+	w.notes = append([]isakmp.Note(nil), v.Notes()...)
+	return w
+}
+
+func nz(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+// decodeCurrent decodes v's payload with its typed accessor; a payload
+// Next accepted must decode.
+func decodeCurrent(t *testing.T, v *isakmp.View) isakmp.Payload {
+	var p isakmp.Payload
+	var err error
+	switch v.Type() {
+	case isakmp.PayloadSA:
+		var r isakmp.SAReader
+		if r, err = v.SA(); err == nil {
+			var sa *isakmp.SA
+			sa, err = readSA(&r)
+			p = sa
+		}
+	case isakmp.PayloadN:
+		var n isakmp.Notification
+		n, err = v.Notification()
+		p = &n
+	case isakmp.PayloadD:
+		var d isakmp.Delete
+		d, err = v.Delete()
+		p = &d
+	case isakmp.PayloadID:
+		var id isakmp.Identification
+		id, err = v.Identification()
+		p = &id
+	case isakmp.PayloadNATOA, isakmp.PayloadNATOADraft:
+		var oa isakmp.NATOA
+		oa, err = v.NATOA()
+		p = &oa
+	default:
+		if _, err := v.SA(); err == nil {
+			t.Fatalf("SA accessor accepted a %v payload", v.Type())
+		}
+		return nil
+	}
+	if err != nil {
+		t.Fatalf("%v accessor failed after Next accepted it: %v", v.Type(), err)
+	}
+	return p
+}
+
+// readSA builds the typed SA from a reader walk, as an independent user
+// of the reader API would.
+func readSA(r *isakmp.SAReader) (*isakmp.SA, error) {
+	sa := &isakmp.SA{DOI: r.DOI, Situation: r.Situation}
+	for r.Next() {
+		pr := r.Proposal()
+		p := isakmp.Proposal{Number: pr.Number, Protocol: pr.Protocol, SPI: nz(pr.SPI)}
+		for pr.Next() {
+			tr := pr.Transform()
+			x := isakmp.Transform{Number: tr.Number, ID: tr.ID}
+			for tr.Next() {
+				x.Attributes = append(x.Attributes, tr.Attribute())
+			}
+			if err := tr.Err(); err != nil {
+				return nil, err
+			}
+			p.Transforms = append(p.Transforms, x)
+		}
+		if err := pr.Err(); err != nil {
+			return nil, err
+		}
+		if int(pr.NumTransforms) != len(p.Transforms) {
+			return nil, isakmp.ErrCountMismatch
+		}
+		sa.Proposals = append(sa.Proposals, p)
+	}
+	return sa, r.Err()
+}
+
+// FuzzViewVsParse: the View and Parse agree on every input, strict and
+// lenient: accept or reject, the same error, header, payload types and
+// bodies, the same decoded payloads, padding, trailing bytes and notes.
+func FuzzViewVsParse(f *testing.F) {
+	seed(f, corpus.TargetParse)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, o := range []isakmp.ParseOptions{{}, lenient} {
+			m, err := isakmp.ParseWith(b, o)
+			w := viewWalk(t, b, o)
+			if (err == nil) != (w.err == nil) {
+				t.Fatalf("lenient=%v: Parse error %v, View error %v", o.Lenient, err, w.err)
+			}
+			if err != nil {
+				if !sameError(err, w.err) {
+					t.Fatalf("lenient=%v: Parse error %v, View error %v", o.Lenient, err, w.err)
+				}
+				continue
+			}
+			compareWalk(t, o, m, w)
+		}
+	})
+}
+
+func compareWalk(t *testing.T, o isakmp.ParseOptions, m *isakmp.Message, w walk) {
+	t.Helper()
+	if w.header != m.Header {
+		t.Fatalf("lenient=%v: headers differ: View %+v, Parse %+v", o.Lenient, w.header, m.Header)
+	}
+	if len(w.types) != len(m.Payloads) {
+		t.Fatalf("lenient=%v: View saw %d payloads, Parse %d", o.Lenient, len(w.types), len(m.Payloads))
+	}
+	for i, p := range m.Payloads {
+		if p.Type() != w.types[i] {
+			t.Fatalf("payload %d: View type %v, Parse %v", i, w.types[i], p.Type())
+		}
+		enc, err := isakmp.AppendPayloads(nil, []isakmp.Payload{p})
+		if err != nil {
+			t.Fatalf("payload %d: %v", i, err)
+		}
+		// Marshal zeroes reserved fields a lenient parse tolerated.
+		if !o.Lenient && !bytes.Equal(enc[4:], w.bodies[i]) {
+			t.Fatalf("payload %d (%v): body %x, Parse re-encodes %x", i, p.Type(), w.bodies[i], enc[4:])
+		}
+		if w.decoded[i] != nil {
+			if d := cmp.Diff(p, w.decoded[i], cmpOpts); d != "" {
+				t.Fatalf("payload %d (%v): View accessor differs (-Parse +View):\n%s", i, p.Type(), d)
+			}
+		}
+	}
+	if !bytes.Equal(w.ct, m.Ciphertext) || !bytes.Equal(w.padding, m.Padding) || !bytes.Equal(w.trail, m.Trailing) {
+		t.Fatalf("lenient=%v: ciphertext/padding/trailing differ", o.Lenient)
+	}
+	if d := cmp.Diff(m.Notes, nilIfEmpty(w.notes), cmpOpts); d != "" {
+		t.Fatalf("lenient=%v: notes differ (-Parse +View):\n%s", o.Lenient, d)
+	}
+}
+
+func nilIfEmpty(n []isakmp.Note) []isakmp.Note {
+	if len(n) == 0 {
+		return nil
+	}
+	return n
+}
