@@ -8,10 +8,11 @@
 // libFuzzer or AFL use the same files.
 //
 // The capture-derived and hand-made inputs are written by a deterministic
-// generator; rerun it after changing it:
-//
-//go:generate go run ./gen
+// generator (corpus/gen); after changing it, rerun it with
+// `go generate ./corpus`.
 package corpus
+
+//go:generate go run ./gen
 
 import (
 	"bufio"

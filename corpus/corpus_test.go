@@ -237,7 +237,10 @@ func TestProvenance(t *testing.T) {
 				continue
 			}
 			sources++
-			file := filepath.Join(root, filepath.FromSlash(m[1]))
+			file := filepath.FromSlash(m[1])
+			if !filepath.IsAbs(file) {
+				file = filepath.Join(root, file) // imports run from the module root
+			}
 			raw, err := os.ReadFile(file)
 			if err != nil {
 				t.Errorf("%s: provenance source %s: %v", target, m[1], err)

@@ -17,42 +17,45 @@ var lenient = isakmp.ParseOptions{Lenient: true}
 // strict parsing does with the same result, and never panics either.
 func FuzzParse(f *testing.F) {
 	seed(f, corpus.TargetParse)
-	f.Fuzz(func(t *testing.T, b []byte) {
-		in := bytes.Clone(b)
-		m, err := isakmp.Parse(b)
-		lm, lerr := isakmp.ParseWith(b, lenient)
-		if !bytes.Equal(in, b) {
-			t.Fatal("parsing changed its input")
-		}
-		if err != nil {
-			checkError(t, "strict", err, len(b))
-			checkLenient(t, b, lm, lerr)
-			return
-		}
-		if m.Notes != nil {
-			t.Fatalf("strict parse has notes %v", m.Notes)
-		}
-		out, err := m.Marshal()
-		if err != nil {
-			t.Fatalf("Marshal of an accepted message: %v", err)
-		}
-		if !bytes.Equal(out, b) {
-			t.Fatalf("Marshal(Parse(b)) != b\n got %x\nwant %x", out, b)
-		}
-		m2, err := isakmp.Parse(out)
-		if err != nil {
-			t.Fatalf("Parse(Marshal(m)): %v", err)
-		}
-		if d := cmp.Diff(m, m2, cmpOpts); d != "" {
-			t.Fatalf("Parse(Marshal(m)) differs (-first +second):\n%s", d)
-		}
-		if lerr != nil {
-			t.Fatalf("lenient rejects what strict accepts: %v", lerr)
-		}
-		if d := cmp.Diff(m, lm, cmpOpts); d != "" {
-			t.Fatalf("lenient result differs from strict (-strict +lenient):\n%s", d)
-		}
-	})
+	f.Fuzz(checkParse)
+}
+
+// checkParse is the FuzzParse property for one input.
+func checkParse(t *testing.T, b []byte) {
+	in := bytes.Clone(b)
+	m, err := isakmp.Parse(b)
+	lm, lerr := isakmp.ParseWith(b, lenient)
+	if !bytes.Equal(in, b) {
+		t.Fatal("parsing changed its input")
+	}
+	if err != nil {
+		checkError(t, "strict", err, len(b))
+		checkLenient(t, b, lm, lerr)
+		return
+	}
+	if m.Notes != nil {
+		t.Fatalf("strict parse has notes %v", m.Notes)
+	}
+	out, err := m.Marshal()
+	if err != nil {
+		t.Fatalf("Marshal of an accepted message: %v", err)
+	}
+	if !bytes.Equal(out, b) {
+		t.Fatalf("Marshal(Parse(b)) != b\n got %x\nwant %x", out, b)
+	}
+	m2, err := isakmp.Parse(out)
+	if err != nil {
+		t.Fatalf("Parse(Marshal(m)): %v", err)
+	}
+	if d := cmp.Diff(m, m2, cmpOpts); d != "" {
+		t.Fatalf("Parse(Marshal(m)) differs (-first +second):\n%s", d)
+	}
+	if lerr != nil {
+		t.Fatalf("lenient rejects what strict accepts: %v", lerr)
+	}
+	if d := cmp.Diff(m, lm, cmpOpts); d != "" {
+		t.Fatalf("lenient result differs from strict (-strict +lenient):\n%s", d)
+	}
 }
 
 // checkLenient checks a lenient parse of an input strict parsing rejected:

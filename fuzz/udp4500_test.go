@@ -32,47 +32,50 @@ func refKind(b []byte) isakmp.Kind {
 // marker plus ISAKMP round-trips.
 func FuzzClassifyUDP4500(f *testing.F) {
 	seed(f, corpus.TargetUDP4500)
-	f.Fuzz(func(t *testing.T, b []byte) {
-		k, part, err := isakmp.ClassifyUDP4500(b)
-		if want := refKind(b); k != want {
-			t.Fatalf("kind %v, RFC 3948 model %v (err %v)", k, want, err)
+	f.Fuzz(checkClassifyUDP4500)
+}
+
+// checkClassifyUDP4500 is the FuzzClassifyUDP4500 property for one input.
+func checkClassifyUDP4500(t *testing.T, b []byte) {
+	k, part, err := isakmp.ClassifyUDP4500(b)
+	if want := refKind(b); k != want {
+		t.Fatalf("kind %v, RFC 3948 model %v (err %v)", k, want, err)
+	}
+	if (k == isakmp.KindInvalid) != (err != nil) {
+		t.Fatalf("kind %v with error %v", k, err)
+	}
+	switch k {
+	case isakmp.KindIKE:
+		if !bytes.Equal(part, b[4:]) {
+			t.Fatal("IKE part is not the datagram after the marker")
 		}
-		if (k == isakmp.KindInvalid) != (err != nil) {
-			t.Fatalf("kind %v with error %v", k, err)
+		if !bytes.Equal(isakmp.AppendNonESPMarker(nil, part), b) {
+			t.Fatal("marker + IKE part does not rebuild the datagram")
 		}
-		switch k {
-		case isakmp.KindIKE:
-			if !bytes.Equal(part, b[4:]) {
-				t.Fatal("IKE part is not the datagram after the marker")
-			}
-			if !bytes.Equal(isakmp.AppendNonESPMarker(nil, part), b) {
-				t.Fatal("marker + IKE part does not rebuild the datagram")
-			}
-			if _, err := isakmp.ParseHeader(part); err != nil {
-				t.Fatalf("IKE part has no ISAKMP header: %v", err)
-			}
-			if m, err := isakmp.Parse(part); err == nil {
-				out, err := m.Marshal()
-				if err != nil || !bytes.Equal(isakmp.AppendNonESPMarker(nil, out), b) {
-					t.Fatalf("marker + Marshal(Parse(part)) != datagram (%v)", err)
-				}
-			}
-		case isakmp.KindESP:
-			if !bytes.Equal(part, b) {
-				t.Fatal("ESP part is not the whole datagram")
-			}
-		case isakmp.KindKeepalive:
-			if part != nil {
-				t.Fatalf("keepalive returned %x", part)
-			}
-		default:
-			kind := checkError(t, "udp4500", err, len(b))
-			if !errors.Is(kind, isakmp.ErrTruncated) && !errors.Is(kind, isakmp.ErrUDPFraming) {
-				t.Fatalf("framing error %v, want ErrTruncated or ErrUDPFraming", err)
-			}
-			if part != nil {
-				t.Fatalf("invalid datagram returned %x", part)
+		if _, err := isakmp.ParseHeader(part); err != nil {
+			t.Fatalf("IKE part has no ISAKMP header: %v", err)
+		}
+		if m, err := isakmp.Parse(part); err == nil {
+			out, err := m.Marshal()
+			if err != nil || !bytes.Equal(isakmp.AppendNonESPMarker(nil, out), b) {
+				t.Fatalf("marker + Marshal(Parse(part)) != datagram (%v)", err)
 			}
 		}
-	})
+	case isakmp.KindESP:
+		if !bytes.Equal(part, b) {
+			t.Fatal("ESP part is not the whole datagram")
+		}
+	case isakmp.KindKeepalive:
+		if part != nil {
+			t.Fatalf("keepalive returned %x", part)
+		}
+	default:
+		kind := checkError(t, "udp4500", err, len(b))
+		if !errors.Is(kind, isakmp.ErrTruncated) && !errors.Is(kind, isakmp.ErrUDPFraming) {
+			t.Fatalf("framing error %v, want ErrTruncated or ErrUDPFraming", err)
+		}
+		if part != nil {
+			t.Fatalf("invalid datagram returned %x", part)
+		}
+	}
 }

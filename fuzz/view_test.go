@@ -127,22 +127,25 @@ func readSA(r *isakmp.SAReader) (*isakmp.SA, error) {
 // bodies, the same decoded payloads, padding, trailing bytes and notes.
 func FuzzViewVsParse(f *testing.F) {
 	seed(f, corpus.TargetParse)
-	f.Fuzz(func(t *testing.T, b []byte) {
-		for _, o := range []isakmp.ParseOptions{{}, lenient} {
-			m, err := isakmp.ParseWith(b, o)
-			w := viewWalk(t, b, o)
-			if (err == nil) != (w.err == nil) {
+	f.Fuzz(checkViewVsParse)
+}
+
+// checkViewVsParse is the FuzzViewVsParse property for one input.
+func checkViewVsParse(t *testing.T, b []byte) {
+	for _, o := range []isakmp.ParseOptions{{}, lenient} {
+		m, err := isakmp.ParseWith(b, o)
+		w := viewWalk(t, b, o)
+		if (err == nil) != (w.err == nil) {
+			t.Fatalf("lenient=%v: Parse error %v, View error %v", o.Lenient, err, w.err)
+		}
+		if err != nil {
+			if !sameError(err, w.err) {
 				t.Fatalf("lenient=%v: Parse error %v, View error %v", o.Lenient, err, w.err)
 			}
-			if err != nil {
-				if !sameError(err, w.err) {
-					t.Fatalf("lenient=%v: Parse error %v, View error %v", o.Lenient, err, w.err)
-				}
-				continue
-			}
-			compareWalk(t, o, m, w)
+			continue
 		}
-	})
+		compareWalk(t, o, m, w)
+	}
 }
 
 func compareWalk(t *testing.T, o isakmp.ParseOptions, m *isakmp.Message, w walk) {

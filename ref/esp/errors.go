@@ -55,8 +55,9 @@ func (r Reason) String() string {
 	return "reason(" + strconv.Itoa(int(r)) + ")"
 }
 
-// Error makes a Reason usable as an errors.Is target.
-func (r Reason) Error() string { return "esp: drop: " + r.String() }
+// Error makes a Reason usable as an errors.Is target. It returns the same
+// name as String, so %v prints a Reason identically in both roles.
+func (r Reason) Error() string { return r.String() }
 
 // DropError reports a packet that was not protected or not delivered. It
 // wraps its Reason, so errors.Is(err, esp.AuthFailed) works.

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"hash"
 	"math"
+	"strings"
 	"testing"
 	"testing/iotest"
 
@@ -170,6 +171,22 @@ func wantDrop(t *testing.T, class string, err error, ok ...Reason) {
 	t.Fatalf("%s: reason %v, want one of %v (%v)", class, de.Reason, ok, err)
 }
 
+// details maps crafted bad-input classes to the check that must catch them.
+var details = map[string]string{
+	"bad padding":                      "padding is not",
+	"pad length too long":              "pad length exceeds",
+	"pad length one too long":          "pad length exceeds",
+	"not block aligned":                "not block aligned",
+	"next header udp (transport mode)": "next header is not",
+	"next header v4, inner v6":         "does not match",
+	"inner not IP":                     "not IPv4 or IPv6",
+	"inner length inconsistent":        "total length",
+	"sequence number zero":             "zero",
+	"empty payload":                    "empty",
+	"replayed":                         "duplicate",
+	"forged icv":                       "mismatch",
+}
+
 // Every bad input is a typed drop and changes nothing.
 func TestOpenBadInput(t *testing.T) {
 	for _, tr := range allTransforms {
@@ -191,6 +208,11 @@ func TestOpenBadInput(t *testing.T) {
 				dst := []byte{1, 2, 3}
 				got, err := in.Open(dst, b)
 				wantDrop(t, class, err, ok...)
+				// Crafted cases name the check that must catch them.
+				var de *DropError
+				if errors.As(err, &de) && details[class] != "" && !strings.Contains(de.Detail, details[class]) {
+					t.Fatalf("%v %s: caught by %q, want %q", tr, class, de.Detail, details[class])
+				}
 				if !bytes.Equal(got, []byte{1, 2, 3}) {
 					t.Fatalf("%v %s: dst changed to %x", tr, class, got)
 				}
@@ -225,13 +247,15 @@ func TestOpenBadInput(t *testing.T) {
 				return encodeESP(c, seq, iv, plain)
 			}
 			a := alignOf(tr)
-			p4, p6 := inner(4, 62), inner(6, 62)
+			p4, p6 := inner(4, 60), inner(6, 60) // two bytes of padding for every alignment
 			badPad := trailer(p4, a, 4)
 			badPad[len(p4)] = 2 // padding must start at 1
 			check("bad padding", enc(9, badPad), Malformed)
 			hugePad := trailer(p4, a, 4)
 			hugePad[len(hugePad)-2] = 255
 			check("pad length too long", enc(9, hugePad), Malformed)
+			hugePad[len(hugePad)-2] = byte(len(hugePad) - 1)
+			check("pad length one too long", enc(9, hugePad), Malformed)
 			check("not block aligned", enc(9, append(trailer(p4, a, 4), 0, 0, 0, 0, 0)), Malformed)
 			check("next header udp (transport mode)", enc(9, trailer(p4, a, 17)), Malformed)
 			check("next header v4, inner v6", enc(9, trailer(p6, a, 4)), Malformed)

@@ -94,11 +94,20 @@ func TestInferModel(t *testing.T) {
 			rapid.Uint64Range(0, 3*uint64(size)),
 			rapid.Uint64Range(1<<32-uint64(size), 1<<32+uint64(size)),
 		).Draw(t, "top")
-		lo := rapid.Uint32().Draw(t, "lo")
 		var bottom uint64
 		if w.top+1 >= uint64(size) {
 			bottom = w.top + 1 - uint64(size)
 		}
+		// Values next to the window's edges are where the cases split.
+		lo := rapid.OneOf(
+			rapid.Uint32(),
+			rapid.Custom(func(t *rapid.T) uint32 {
+				return uint32(bottom) + uint32(rapid.IntRange(-2, 2).Draw(t, "d"))
+			}),
+			rapid.Custom(func(t *rapid.T) uint32 {
+				return uint32(w.top) + uint32(rapid.IntRange(-2, 2).Draw(t, "d"))
+			}),
+		).Draw(t, "lo")
 		want := bottom + uint64(lo-uint32(bottom))
 		if got := w.infer(lo, true); got != want {
 			t.Fatalf("W=%d top=%#x lo=%#x: infer=%#x, want %#x", size, w.top, lo, got, want)
@@ -141,6 +150,29 @@ func TestESNWrap(t *testing.T) {
 			for j, p := range pkts {
 				if _, err := in.Open(nil, p); !errors.Is(err, Replay) && !errors.Is(err, AuthFailed) {
 					t.Fatalf("%v W=%d replay of %d: %v", tr, size, j, err)
+				}
+			}
+		}
+	}
+}
+
+// TestInferEdges walks the case boundaries of Appendix A deterministically.
+func TestInferEdges(t *testing.T) {
+	for _, size := range []uint64{64, 1024} {
+		w := newWindow(int(size))
+		for _, top := range []uint64{0, 1, size - 2, size - 1, size, 1<<32 - 1, 1 << 32,
+			1<<32 + size - 2, 1<<32 + size - 1, 1<<32 + size, 3<<32 + 5} {
+			w.top = top
+			var bottom uint64
+			if top+1 >= size {
+				bottom = top + 1 - size
+			}
+			for _, d := range []uint32{0, 1, 2, 1<<31 - 1, 1 << 31, 1<<32 - 2, 1<<32 - 1} {
+				for _, lo := range []uint32{uint32(bottom) + d, uint32(top) + d} {
+					want := bottom + uint64(lo-uint32(bottom))
+					if got := w.infer(lo, true); got != want {
+						t.Errorf("W=%d top=%#x lo=%#x: infer=%#x, want %#x", size, top, lo, got, want)
+					}
 				}
 			}
 		}

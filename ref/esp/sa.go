@@ -362,9 +362,10 @@ func (sa *SA) seal(dst, payload []byte, nh byte) ([]byte, error) {
 }
 
 // Open verifies and decrypts the ESP packet pkt and appends the inner
-// packet to dst. The anti-replay check runs first, the ICV is verified (in
-// constant time, before CBC decryption) next, and only then do the replay
-// window and counters move. On error dst's contents up to len(dst) are
+// packet to dst; pkt must not overlap the appended region of dst. The
+// anti-replay check runs first, the ICV is verified next (in constant
+// time, before CBC decryption), and only then do the replay window and
+// counters move. On error dst's contents up to len(dst) are
 // unchanged and the SA is untouched, except that an authenticated dummy
 // packet (Reason Dummy) advances the replay window like any other.
 func (sa *SA) Open(dst, pkt []byte) ([]byte, error) {

@@ -90,13 +90,23 @@ func TestStrongSwanCapture(t *testing.T) {
 	}
 	hostA, hostB := netip.MustParseAddr("10.98.1.1"), netip.MustParseAddr("10.98.2.1")
 	var esp []capture.Datagram
+	ikeOn4500 := 0
 	echoes := map[[2]uint16]int{} // (id, seq) -> requests minus replies
 	for _, d := range dgs {
 		if d.Dst.Port() != PortNATT {
 			continue // port 500 carries IKE only, without the marker
 		}
 		kind, body, err := ClassifyUDP(d.Payload)
-		if err != nil || kind != KindESP {
+		if err != nil {
+			t.Fatalf("frame %d: %v", d.Frame, err)
+		}
+		if kind == KindIKE {
+			ikeOn4500++
+			if len(body) < 28 || body[17] != 0x10 {
+				t.Errorf("frame %d: IKE after the non-ESP marker lacks an ISAKMP v1.0 header", d.Frame)
+			}
+		}
+		if kind != KindESP {
 			continue
 		}
 		esp = append(esp, d)
@@ -134,8 +144,8 @@ func TestStrongSwanCapture(t *testing.T) {
 			t.Errorf("frame %d: ICMP type %d %v -> %v, want an echo between %v and %v", d.Frame, icmp[0], src, dst, hostA, hostB)
 		}
 	}
-	if len(esp) == 0 {
-		t.Fatal("no ESP in the capture")
+	if len(esp) == 0 || ikeOn4500 == 0 {
+		t.Fatalf("%d ESP and %d IKE datagrams on port 4500; want both", len(esp), ikeOn4500)
 	}
 	for k, n := range echoes {
 		if n != 0 {

@@ -120,6 +120,11 @@ type ParseOptions struct {
 	// Lenient accepts what real peers send — trailing bytes after the
 	// header length or after the payload chain, non-zero reserved fields,
 	// a non-zero minor version, undefined flag bits, unassigned payload
-	// types — and records each as a Note instead of failing.
+	// types (kept as *Unknown), ID data of the wrong length or an unknown
+	// ID type, a notification's odd DOI, protocol or SPI size — and
+	// records each as a Note instead of failing. Framing errors (lengths,
+	// counts, proposal syntax, SPI sizes in proposals and deletes) are
+	// never tolerated. A lenient result still marshals, but non-zero
+	// reserved bytes are written as zero.
 	Lenient bool
 }

@@ -65,7 +65,7 @@ func ExampleParse() {
 	fmt.Println(errors.Is(err, isakmp.ErrCountMismatch), errors.As(err, &e), e.Path, isakmp.NotifyFor(err))
 	// Output:
 	// Informational PROTO_IPSEC_ESP c001cafe
-	// true true D[0] BAD-PROPOSAL-SYNTAX
+	// true true D[0] PAYLOAD-MALFORMED
 }
 
 // Walk a message without allocating, down to the SA's attributes.

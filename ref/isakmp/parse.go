@@ -60,6 +60,11 @@ func (l loc) err(off int, k error) error {
 	return &Error{Offset: off, Path: l.String(), Notify: k.(*errKind).notify, Err: k}
 }
 
+// errN is err with a notify type other than the kind's default.
+func (l loc) errN(off int, k error, n NotifyType) error {
+	return &Error{Offset: off, Path: l.String(), Notify: n, Err: k}
+}
+
 // chain walks a payload chain.
 type chain struct {
 	buf   []byte // the payload area
@@ -499,7 +504,8 @@ func (p *parser) decodeDelete(body []byte, base int, l loc) (Delete, error) {
 		return Delete{}, l.err(base+5, ErrInvalidSPI)
 	}
 	if len(s) != int(count)*int(d.SPISize) {
-		return Delete{}, l.err(base+6, ErrCountMismatch)
+		// Not a proposal: the count is a plain malformation here.
+		return Delete{}, l.errN(base+6, ErrCountMismatch, NotifyPayloadMalformed)
 	}
 	d.SPIs = nz(s)
 	return d, nil

@@ -199,18 +199,12 @@ func (r *ProposalReader) Err() error { return r.err }
 
 // Next advances to the next attribute.
 func (r *TransformReader) Next() bool {
-	if r.err != nil {
+	if r.err != nil || r.off >= len(r.buf) {
 		return false
 	}
 	rest := r.buf[r.off:]
-	if len(rest) == 0 {
-		return false
-	}
-	l := r.l
-	l.depth, l.attr = 3, uint16(r.n)
-	off := r.base + r.off
 	if len(rest) < 4 {
-		r.err = l.err(off, ErrBadLength)
+		r.err = r.attrLoc().err(r.base+r.off, ErrBadLength)
 		return false
 	}
 	t, v := uint16(rest[0])<<8|uint16(rest[1]), uint16(rest[2])<<8|uint16(rest[3])
@@ -219,7 +213,7 @@ func (r *TransformReader) Next() bool {
 		r.off += 4
 	} else {
 		if 4+int(v) > len(rest) {
-			r.err = l.err(off+2, ErrBadLength)
+			r.err = r.attrLoc().err(r.base+r.off+2, ErrBadLength)
 			return false
 		}
 		r.cur = Attribute{Type: t, Data: nz(rest[4 : 4+int(v)])}
@@ -227,6 +221,13 @@ func (r *TransformReader) Next() bool {
 	}
 	r.n++
 	return true
+}
+
+// attrLoc locates the attribute being read, for errors only.
+func (r *TransformReader) attrLoc() loc {
+	l := r.l
+	l.depth, l.attr = 3, uint16(r.n)
+	return l
 }
 
 // Attribute returns the current attribute; Data aliases the input.

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/hitless-ike/hitless/ref/ikecrypto"
 	"github.com/hitless-ike/hitless/ref/isakmp"
 )
 
@@ -82,6 +81,7 @@ type Error struct {
 	Err       error // cause from another package, may be nil
 }
 
+// Error formats the kind, message ID, detail and cause.
 func (e *Error) Error() string {
 	s := e.Kind.Error()
 	if e.MessageID != 0 {
@@ -109,29 +109,19 @@ func newErr(kind error, mid uint32, detail string, cause error) error {
 }
 
 // Notify returns the ISAKMP notify type a peer would be told for err:
-// this package's kind if it has one, else the isakmp mapping of the cause,
-// INVALID-HASH-INFORMATION for ikecrypto hash mismatches.
+// for ErrMalformed the one the isakmp parser chose, for other kinds of
+// this package their own, and the isakmp mapping for anything else.
 func Notify(err error) isakmp.NotifyType {
-	if err == nil {
-		return isakmp.NotifyNone
-	}
 	var e *Error
-	if errors.As(err, &e) {
-		if k, ok := e.Kind.(*errKind); ok && e.Kind != ErrMalformed {
-			return k.notify
-		}
-		if e.Err != nil {
-			var pe *isakmp.Error
-			if errors.As(e.Err, &pe) {
-				return pe.Notify
-			}
-		}
-		if k, ok := e.Kind.(*errKind); ok {
-			return k.notify
-		}
+	if !errors.As(err, &e) {
+		return isakmp.NotifyFor(err)
 	}
-	if errors.Is(err, ikecrypto.ErrHashMismatch) {
-		return isakmp.NotifyInvalidHashInformation
+	var pe *isakmp.Error
+	if e.Kind == ErrMalformed && errors.As(e.Err, &pe) {
+		return pe.Notify
 	}
-	return isakmp.NotifyFor(err)
+	if k, ok := e.Kind.(*errKind); ok {
+		return k.notify
+	}
+	return isakmp.NotifyPayloadMalformed
 }

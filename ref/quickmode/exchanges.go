@@ -40,7 +40,8 @@ type exchange struct {
 	sent     []byte         // last message sent, for retransmission
 	tries    int
 	interval time.Duration
-	timer    time.Time // retransmission (initiator) or give-up (responder) time
+	timer    time.Time // next time HandleTimeout has work for this exchange
+	deadline time.Time // responder: when it gives up waiting for QM3
 }
 
 // done is the memory of a completed exchange: the messages it may see
@@ -314,10 +315,17 @@ func (x *Exchanges) HandleTimeout(dst []Event, now time.Time) []Event {
 			i++
 			continue
 		}
-		if e.role == Initiator && e.tries < x.cfg.Retransmit.MaxTries {
+		retransmit := e.tries < x.cfg.Retransmit.MaxTries
+		if e.role == Responder {
+			retransmit = retransmit && now.Before(e.deadline)
+		}
+		if retransmit {
 			e.tries++
 			e.interval *= time.Duration(x.cfg.Retransmit.Factor)
 			e.timer = now.Add(e.interval)
+			if e.role == Responder && (e.tries >= x.cfg.Retransmit.MaxTries || e.timer.After(e.deadline)) {
+				e.timer = e.deadline
+			}
 			dst = append(dst, Event{Kind: EventSend, Role: e.role, MessageID: e.mid, Datagram: e.sent})
 			i++
 			continue

@@ -10,7 +10,7 @@ import (
 	"github.com/hitless-ike/hitless/ref/isakmp"
 )
 
-func (r *Request) check(p1 *Phase1) error {
+func (r *Request) check() error {
 	bad := func(s string) error { return newErr(ErrBadConfig, 0, "request: "+s, nil) }
 	if len(r.Proposals) == 0 || len(r.Proposals) > 255 {
 		return bad("1..255 proposals needed")
@@ -37,7 +37,7 @@ func (r *Request) check(p1 *Phase1) error {
 // Initiate starts a Quick Mode as initiator and appends the QM1 datagram
 // to dst. It returns the exchange's message ID.
 func (x *Exchanges) Initiate(dst []Event, now time.Time, req Request) ([]Event, uint32, error) {
-	if err := req.check(&x.p1); err != nil {
+	if err := req.check(); err != nil {
 		return dst, 0, err
 	}
 	var group *dh.Group

@@ -184,7 +184,14 @@ func (x *Exchanges) responderQM1(dst []Event, now time.Time, h *isakmp.Header, b
 		return dst, err
 	}
 	e.iv, e.recv, e.sent = ivAfter2, append([]byte(nil), b...), qm2
-	e.timer = now.Add(x.cfg.ResponderTimeout)
+	e.deadline = now.Add(x.cfg.ResponderTimeout)
+	e.timer, e.tries = e.deadline, x.cfg.Retransmit.MaxTries
+	if x.cfg.ResponderRetransmit {
+		e.tries, e.interval = 1, x.cfg.Retransmit.Initial
+		if t := now.Add(e.interval); t.Before(e.deadline) {
+			e.timer = t
+		}
+	}
 	x.open = append(x.open, e)
 	dst = x.stage(dst, e, StageQM1)
 	return append(dst, Event{Kind: EventSend, Role: Responder, MessageID: mid, Datagram: qm2}), nil

@@ -144,6 +144,11 @@ type Config struct {
 	Retransmit Backoff
 	// ResponderTimeout bounds the wait for QM3; 0 means 60s.
 	ResponderTimeout time.Duration
+	// ResponderRetransmit makes the responder also resend QM2 on the
+	// Retransmit schedule while it waits for QM3, as strongSwan does, so
+	// that a lost QM3 is recovered through the initiator's answer to a
+	// duplicate QM2. Off, QM2 is resent only for a duplicate QM1.
+	ResponderRetransmit bool
 }
 
 // Role says which side of an exchange this Exchanges plays.

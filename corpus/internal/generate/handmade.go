@@ -192,6 +192,12 @@ func (g *gen) parseClasses(b base) error {
 		g.class(T, c.name, c.want, out)
 	}
 
+	out, err := rebuild(mm1, func(m *isakmp.Message) { sa(m).Proposals = nil })
+	if err != nil {
+		return err
+	}
+	g.class(T, "sa-without-proposals", "ErrBadProposalSyntax", out)
+
 	// Other payloads, appended to the first message through the structs;
 	// *Unknown with a modeled type writes a raw body the parser then checks.
 	v4 := netip.MustParseAddr("10.99.0.1")
@@ -229,7 +235,7 @@ func (g *gen) parseClasses(b base) error {
 	}
 
 	// Valid but unusual forms of the real messages.
-	out, err := rebuild(mm1, func(m *isakmp.Message) {
+	out, err = rebuild(mm1, func(m *isakmp.Message) {
 		t := &sa(m).Proposals[0].Transforms[0]
 		for i, a := range t.Attributes {
 			if a.Basic && isakmp.AttributeClass(a.Type) == isakmp.ClassLifeDuration {
