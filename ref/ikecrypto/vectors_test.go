@@ -130,17 +130,6 @@ func (l charonLog) first(name string) []byte {
 	return nil
 }
 
-// all returns every value logged under name, in order.
-func (l charonLog) all(name string) [][]byte {
-	var out [][]byte
-	for _, e := range l {
-		if e.Name == name {
-			out = append(out, e.Data)
-		}
-	}
-	return out
-}
-
 // contains reports whether v was logged under name.
 func (l charonLog) contains(name string, v []byte) bool {
 	for _, e := range l {
