@@ -156,20 +156,3 @@ func agree(t *testing.T, name string, b []byte, o ParseOptions) {
 		t.Fatalf("%s: View and Parse disagree on ciphertext/padding/trailing/notes", name)
 	}
 }
-
-func TestCaptureSummary(t *testing.T) {
-	ms := loadCaptures(t)
-	for _, m := range ms {
-		msg, err := Parse(m.msg)
-		if err != nil {
-			t.Errorf("%s: %v", m.name, err)
-			continue
-		}
-		s := m.name + " " + msg.Header.Exchange.String() + " " + msg.Header.NextPayload.String()
-		for _, p := range msg.Payloads {
-			s += " " + p.Type().String()
-		}
-		t.Log(s, len(m.msg), len(msg.Ciphertext))
-	}
-	t.Log("esp", captureESP, "keepalive", captureKA)
-}

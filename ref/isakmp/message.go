@@ -103,11 +103,17 @@ func ParseWith(b []byte, o ParseOptions) (*Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Message{Header: h}
+	var m *Message
 	if h.Flags&FlagEncryption != 0 {
-		m.Ciphertext = nz(c.buf)
-	} else if m.Payloads, err = p.payloads(&c); err != nil {
-		return nil, err
+		m = &Message{Header: h, Ciphertext: nz(c.buf)}
+	} else {
+		// One allocation for the message and a short payload list.
+		a := new(messageAlloc)
+		m = &a.m
+		m.Header = h
+		if m.Payloads, err = p.payloads(&c, a.ps[:0]); err != nil {
+			return nil, err
+		}
 	}
 	m.Padding = nz(c.padding)
 	m.Trailing = nz(c.trailing)
@@ -123,7 +129,7 @@ func ParsePayloads(first PayloadType, body []byte, o ParseOptions) (*Body, error
 	p := newParser(o)
 	body = bytes.Clone(body)
 	c := chain{buf: body, base: 0, next: first, padOK: true}
-	ps, err := p.payloads(&c)
+	ps, err := p.payloads(&c, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +144,14 @@ func newParser(o ParseOptions) *parser {
 	return strictParser
 }
 
-func (p *parser) payloads(c *chain) ([]Payload, error) {
+// messageAlloc holds a Message with room for a typical payload list.
+type messageAlloc struct {
+	m  Message
+	ps [8]Payload
+}
+
+// payloads parses the chain of c, into buf if it is large enough.
+func (p *parser) payloads(c *chain, buf []Payload) ([]Payload, error) {
 	// Count the chain first (framing only) to allocate the slice once and
 	// the payload structs in one slab per type.
 	var s slabs
@@ -148,7 +161,10 @@ func (p *parser) payloads(c *chain) ([]Payload, error) {
 		s.counts[cc.typ]++
 	}
 	var ps []Payload
-	if n > 0 {
+	switch {
+	case n > 0 && n <= cap(buf):
+		ps = buf[:0:n]
+	case n > 0:
 		ps = make([]Payload, 0, n)
 	}
 	for {

@@ -357,7 +357,17 @@ func (p *parser) decodeSA(body []byte, base int, l loc) (*SA, error) {
 	if err := r.Err(); err != nil {
 		return nil, err
 	}
-	props := make([]Proposal, 0, np)
+	var sa *SA
+	var props []Proposal
+	if np == 1 { // the usual case: one allocation for SA and proposal
+		a := new(struct {
+			sa SA
+			p  [1]Proposal
+		})
+		sa, props = &a.sa, a.p[:0:1]
+	} else {
+		sa, props = new(SA), make([]Proposal, 0, np)
+	}
 	trs := make([]Transform, 0, nt)
 	var attrs []Attribute
 	if na > 0 {
@@ -385,7 +395,8 @@ func (p *parser) decodeSA(body []byte, base int, l loc) (*SA, error) {
 		props = append(props, Proposal{Number: pr.Number, Protocol: pr.Protocol, SPI: pr.SPI,
 			Transforms: trs[t0:len(trs):len(trs)]})
 	}
-	return &SA{DOI: r.DOI, Situation: r.Situation, Proposals: props}, nil
+	sa.DOI, sa.Situation, sa.Proposals = r.DOI, r.Situation, props
+	return sa, nil
 }
 
 // idDataLen is the data length an ID type requires: 0 for variable, -1

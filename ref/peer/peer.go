@@ -25,7 +25,9 @@ type Peer interface {
 	// Step applies one input at virtual time in.At (never earlier than the
 	// At of the previous input) and returns what the peer did, in order.
 	// The returned slice and the byte slices in it may be reused by the
-	// next call to Step: callers copy what they keep.
+	// next call to Step: callers copy what they keep. Likewise Step must
+	// not keep in.Packet or in.Datagram.Bytes after it returns: callers
+	// reuse those buffers.
 	Step(in Input) []Output
 	// NextTimer is the virtual time of the earliest pending timer
 	// (retransmission, lifetime, rekey), if any. A driver calls Step with a
@@ -298,7 +300,9 @@ type Output struct {
 	Datagram Datagram `json:"datagram,omitzero"`
 	// Packet is the inner packet for Deliver, Queue and outbound Drop (and
 	// for inbound Drop when it could be decrypted).
-	Packet    []byte    `json:"packet,omitempty"`
+	Packet []byte `json:"packet,omitempty"`
+	// Flow is set for Deliver, Drop (outbound), Queue, SAEvent and
+	// Exchange outputs.
 	Flow      int       `json:"flow,omitempty"`
 	SPI       uint32    `json:"spi,omitempty"`
 	Direction Direction `json:"direction,omitempty"`

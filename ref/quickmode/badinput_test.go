@@ -365,3 +365,87 @@ func TestBadConfig(t *testing.T) {
 		}
 	}
 }
+
+// craftQM2 builds a QM2 for the open initiator exchange e with any payload
+// chain and a correct HASH(2).
+func craftQM2(t *testing.T, x *Exchanges, e *exchange, ps ...isakmp.Payload) []byte {
+	t.Helper()
+	msg, _, err := x.seal(e.mid, 0, e.iv, ps, func(rest []byte) ([]byte, error) {
+		return ikecrypto.Hash2(x.p1.PRF, x.p1.SKEYIDa, e.mid, e.ni, rest)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return msg
+}
+
+// TestInitiatorBadReply: authenticated QM2s whose content the initiator
+// must refuse, one per input class, each without state change.
+func TestInitiatorBadReply(t *testing.T) {
+	p := newPair(t, pairOpts{})
+	req := simpleRequest(aes128sha1)
+	if _, _, err := p.i.Initiate(nil, p.now, req); err != nil {
+		t.Fatal(err)
+	}
+	e := p.i.open[0]
+	spi := func(sa *isakmp.SA, b ...byte) *isakmp.SA { sa.Proposals[0].SPI = b; return sa }
+	two := saPayload(0, aes128sha1)
+	two.Proposals = append(two.Proposals, two.Proposals[0])
+	two.Proposals[1].Number = 2
+	id := idPayload(Selector{Prefix: mustPrefix("10.0.0.0/8")})
+	cases := []struct {
+		class string
+		ps    []isakmp.Payload
+		want  error
+	}{
+		{"transform not offered", []isakmp.Payload{saPayload(0, aes256sha256), nonce(16)}, ErrNoProposalChosen},
+		{"proposal number not offered", []isakmp.Payload{withNum(saPayload(0, aes128sha1), 7), nonce(16)}, ErrNoProposalChosen},
+		{"several proposals in reply", []isakmp.Payload{two, nonce(16)}, ErrNoProposalChosen},
+		{"several transforms in reply", []isakmp.Payload{saPayload(0, aes128sha1, aes128sha1), nonce(16)}, ErrNoProposalChosen},
+		{"PFS group not offered", []isakmp.Payload{saPayload(dh.ECP256, aes128sha1), nonce(16)}, ErrNoProposalChosen},
+		{"reserved SPI", []isakmp.Payload{spi(saPayload(0, aes128sha1), 0, 0, 0, 9), nonce(16)}, ErrInvalidSPI},
+		{"missing nonce", []isakmp.Payload{saPayload(0, aes128sha1)}, ErrMissingPayload},
+		{"nonce too long", []isakmp.Payload{saPayload(0, aes128sha1), nonce(300)}, ErrNonceLength},
+		{"KE without PFS", []isakmp.Payload{saPayload(0, aes128sha1), nonce(16), &isakmp.KeyExchange{Data: make([]byte, 32)}}, ErrInvalidKE},
+		{"client IDs returned but not sent", []isakmp.Payload{saPayload(0, aes128sha1), nonce(16), id, id}, ErrInvalidID},
+		{"malformed RESPONDER-LIFETIME", []isakmp.Payload{saPayload(0, aes128sha1), nonce(16), &isakmp.Notification{DOI: 1, Protocol: 3, Notify: isakmp.NotifyResponderLifetime, SPI: []byte{1, 2, 3, 4}, Data: []byte{0, 1}}}, ErrMalformed},
+	}
+	for _, c := range cases {
+		before := snapshot(p.i)
+		out, err := p.i.HandleDatagram(nil, p.now, craftQM2(t, p.i, e, c.ps...))
+		if !errors.Is(err, c.want) || len(out) != 0 {
+			t.Errorf("%s: got %v, want %v", c.class, err, c.want)
+		}
+		if snapshot(p.i) != before {
+			t.Errorf("%s: state changed", c.class)
+		}
+	}
+	// A valid reply that lowers the lifetime through the notify is taken.
+	out, err := p.i.HandleDatagram(nil, p.now, craftQM2(t, p.i, e, saPayload(0, aes128sha1), nonce(16),
+		&isakmp.Notification{DOI: 1, Protocol: 3, Notify: isakmp.NotifyResponderLifetime, SPI: []byte{1, 2, 3, 4}, Data: lifetimeData(60, 0)}))
+	if sa, ok := find(out, EventInstalledOutbound); err != nil || !ok || sa.Transform.LifeSeconds != 60 || sa.SPI != 0x1234 {
+		t.Errorf("valid crafted reply: %v %+v", err, sa)
+	}
+}
+
+func withNum(sa *isakmp.SA, n uint8) *isakmp.SA {
+	sa.Proposals[0].Number = n
+	return sa
+}
+
+// TestBundlesSkipped: proposals sharing a number (AH and ESP together) are
+// not supported and are passed over for the next proposal.
+func TestBundlesSkipped(t *testing.T) {
+	p := newPair(t, pairOpts{})
+	sa := saPayload(0, aes128sha1)
+	ah := isakmp.Proposal{Number: 1, Protocol: isakmp.ProtoIPsecAH, SPI: []byte{0, 0, 0x55, 0x55},
+		Transforms: []isakmp.Transform{{Number: 1, ID: uint8(isakmp.AHSHA)}}}
+	second := saPayload(0, aes256sha256).Proposals[0]
+	second.Number = 2
+	sa.Proposals = append(sa.Proposals, ah, second)
+	out, err := p.r.HandleDatagram(nil, p.now, craftQM1(t, p.i, 42, sa, nonce(16)))
+	got, ok := find(out, EventInstalledInbound)
+	if err != nil || !ok || got.Transform.ESP != aes256sha256.ESP {
+		t.Errorf("bundle not skipped: %v %+v", err, got.Transform)
+	}
+}

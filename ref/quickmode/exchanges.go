@@ -378,8 +378,13 @@ func (x *Exchanges) stage(dst []Event, e *exchange, s Stage) []Event {
 	in, out, act := p.ResponderInbound, p.ResponderOutbound, p.ResponderActivate
 	if e.role == Initiator {
 		in, out, act = p.InitiatorInbound, p.InitiatorOutbound, p.InitiatorActivate
-		// Without the commit bit there is no CONNECTED to wait for.
-		if act == StageConnected && !e.commit {
+		switch {
+		case e.commit:
+			// The peer set the commit bit: RFC 2408 §3.1 forbids using
+			// the SA before its CONNECTED, whatever the profile says.
+			act = StageConnected
+		case act == StageConnected:
+			// Without the commit bit there is no CONNECTED to wait for.
 			act = StageAfterQM3
 		}
 	} else if act == StageFirstESPOrQM3 && s == StageQM3 {

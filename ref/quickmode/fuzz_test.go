@@ -101,3 +101,42 @@ func FuzzResponderBody(f *testing.F) {
 		}
 	})
 }
+
+// FuzzInitiatorBody fuzzes the authenticated body of QM2 for an open
+// initiator exchange: reply checks, RESPONDER-LIFETIME, KE, IDs.
+func FuzzInitiatorBody(f *testing.F) {
+	sa, _ := isakmp.AppendPayloads(nil, []isakmp.Payload{saPayload(0, aes128sha1), nonce(16),
+		&isakmp.Notification{DOI: 1, Protocol: 3, Notify: isakmp.NotifyResponderLifetime, SPI: []byte{1, 2, 3, 4}, Data: lifetimeData(60, 0)}})
+	f.Add(uint8(isakmp.PayloadSA), sa)
+	f.Fuzz(func(t *testing.T, first uint8, rest []byte) {
+		if len(rest) > 4096 {
+			return
+		}
+		p, _, _ := fuzzState(t)
+		x := p.i
+		e := x.open[0]
+		hs := x.p1.PRF.Size()
+		h, _ := ikecrypto.Hash2(x.p1.PRF, x.p1.SKEYIDa, e.mid, e.ni, rest)
+		plain := make([]byte, 4+hs, 4+hs+len(rest))
+		plain[0] = first
+		binary.BigEndian.PutUint16(plain[2:], uint16(4+hs))
+		copy(plain[4:], h)
+		plain = append(plain, rest...)
+		ct, _, _ := x.cipher.Encrypt(nil, e.iv, plain)
+		m := isakmp.Message{Header: isakmp.Header{InitiatorCookie: x.p1.CookieI, ResponderCookie: x.p1.CookieR,
+			NextPayload: isakmp.PayloadHASH, MajorVersion: 1, Exchange: isakmp.ExchangeQuickMode,
+			Flags: isakmp.FlagEncryption, MessageID: e.mid}, Ciphertext: ct}
+		msg, _ := m.Marshal()
+		before := snapshot(x)
+		out, err := x.HandleDatagram(nil, t0, msg)
+		if err != nil {
+			if len(out) != 0 || snapshot(x) != before {
+				t.Fatalf("error %v changed state", err)
+			}
+			return
+		}
+		if len(sends(out)) != 1 {
+			t.Fatalf("accepted QM2 without sending QM3: %v", kinds("I", out))
+		}
+	})
+}

@@ -96,6 +96,7 @@ type pair struct {
 type pairOpts struct {
 	p1           p1opts
 	profile      Profile
+	profileR     Profile // responder's, if not profile
 	policy       *Policy
 	cfgI, cfgR   Config // optional overrides of limits
 	seedI, seedR byte
@@ -113,6 +114,9 @@ func newPair(t testing.TB, o pairOpts) *pair {
 	}
 	ci, cr := o.cfgI, o.cfgR
 	ci.Profile, cr.Profile = o.profile, o.profile
+	if o.profileR.Name != "" {
+		cr.Profile = o.profileR
+	}
 	ci.Policy, cr.Policy = pol, pol
 	ci.Rand, cr.Rand = seeded(o.seedI+1), seeded(o.seedR+100)
 	i, err := New(pi, ci)

@@ -55,7 +55,9 @@ type Profile struct {
 	InitiatorActivate Stage
 	// CommitBit makes the initiator set the commit bit in QM1 and the
 	// responder in QM2, and the responder answer QM3 with CONNECTED
-	// (RFC 2408 §3.1, RFC 2409 §5.5).
+	// (RFC 2408 §3.1, RFC 2409 §5.5). A responder also honours the bit in
+	// a QM1, and an initiator that gets QM2 with the bit set activates
+	// only at CONNECTED, whatever InitiatorActivate says.
 	CommitBit bool
 }
 

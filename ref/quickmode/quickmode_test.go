@@ -565,3 +565,64 @@ func TestResponderRetransmitGivesUp(t *testing.T) {
 		t.Errorf("got %v, want %v", trace, want)
 	}
 }
+
+// TestCommitBitSetByResponderOnly: a hitless initiator facing a
+// commit-bit responder still waits for CONNECTED before activating, and a
+// responder honours a commit bit set in QM1 although its profile does not.
+func TestCommitBitSetByOneSide(t *testing.T) {
+	p := newPair(t, pairOpts{profile: Hitless, profileR: CommitBit})
+	f := p.run(simpleRequest())
+	want := []string{"I send", "R send",
+		"I installed-inbound", "I installed-outbound", "I send",
+		"R installed-inbound", "R installed-outbound", "R send", "R activated-outbound", "R completed",
+		"I activated-outbound", "I completed"}
+	if !slices.Equal(f.trace, want) {
+		t.Errorf("responder commit bit:\n got %q\nwant %q", f.trace, want)
+	}
+	q := newPair(t, pairOpts{profile: CommitBit, profileR: Hitless})
+	g := q.run(simpleRequest())
+	want = []string{"I send",
+		"R installed-inbound", "R installed-outbound", "R send",
+		"I installed-inbound", "I installed-outbound", "I send",
+		"R activated-outbound", "R send", "R completed",
+		"I activated-outbound", "I completed"}
+	if !slices.Equal(g.trace, want) {
+		t.Errorf("initiator commit bit:\n got %q\nwant %q", g.trace, want)
+	}
+	checkAgree(t, g)
+}
+
+// TestCommitBitNoConnected: without CONNECTED the initiator gives up after
+// its retransmissions and withdraws the SAs it installed at QM2.
+func TestCommitBitNoConnected(t *testing.T) {
+	p := newPair(t, pairOpts{profile: CommitBit, cfgI: Config{Retransmit: Backoff{Initial: time.Second, MaxTries: 2}}})
+	ev, _, _ := p.i.Initiate(nil, p.now, simpleRequest())
+	evR, _ := p.r.HandleDatagram(nil, p.now, one(t, ev))
+	p.i.HandleDatagram(nil, p.now, one(t, evR))
+	var got []string
+	for range 5 {
+		next, ok := p.i.NextTimeout()
+		if !ok {
+			break
+		}
+		got = append(got, kinds("I", p.i.HandleTimeout(nil, next))...)
+	}
+	want := []string{"I send", "I deleted", "I deleted", "I failed"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+// TestESPWithoutTrigger: profiles that activate at QM3 ignore ESP on the
+// new inbound SA; state does not change.
+func TestESPWithoutTrigger(t *testing.T) {
+	p := newPair(t, pairOpts{profile: InboundQM1OutboundQM3})
+	ev, _, _ := p.i.Initiate(nil, p.now, simpleRequest())
+	evR, _ := p.r.HandleDatagram(nil, p.now, one(t, ev))
+	in, _ := find(evR, EventInstalledInbound)
+	before := snapshot(p.r)
+	out, err := p.r.HandleESP(nil, p.now, in.SPI)
+	if err != nil || len(out) != 0 || snapshot(p.r) != before {
+		t.Errorf("ESP changed a QM3-activating responder: %v %v", err, kinds("R", out))
+	}
+}

@@ -249,7 +249,8 @@ func (k EventKind) String() string {
 
 // Event is one output of an Exchanges, plain data. Events are appended in
 // the order they happen: an SA event before an EventSend means the SA was
-// installed before the datagram was sent.
+// installed before the datagram was sent. Datagram and the SA's key slices
+// may be shared with other events and with retransmissions: read only.
 type Event struct {
 	Kind      EventKind
 	Role      Role
