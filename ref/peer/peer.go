@@ -324,7 +324,9 @@ type Output struct {
 // FlowState is one protected flow as the peer sees it.
 type FlowState struct {
 	Flow int `json:"flow"`
-	// Established is true once any SA pair has been installed for it.
+	// Established is true once an outbound SA has been active on the flow:
+	// from then on an outbound packet that finds no active SA is a drop for
+	// lack of an active SA; before, it is queued (acquire).
 	Established bool `json:"established"`
 	// Active is the SPI of the active outbound SA, 0 if none.
 	Active uint32 `json:"active"`

@@ -1,0 +1,550 @@
+// Package gateway is the reference IPsec gateway: a peer.Peer that
+// composes the Quick Mode exchange (package quickmode), the SA database
+// (package sadb), the ESP data plane (package esp) and the Informational
+// exchange (Delete and Notify, RFC 2408 §4.8, RFC 2409 §5.7) over one
+// established phase-1 SA, with virtual time and injected randomness.
+//
+// Besides the install timing chosen by Config.Profile, options reproduce
+// the mechanisms by which real implementations lose traffic around a
+// rekey: DeleteRekeyed (strongSwan charon.delete_rekeyed), DeleteOldAfterRekey
+// (a Delete for the old pair right behind QM3, which can overtake it) and
+// Linger (how long the old pair stays otherwise).
+//
+// Simultaneous rekeys: when both sides complete a Quick Mode for one flow
+// whose lifetimes overlapped (each started before the other completed, as
+// seen by the side evaluating it), the pair of the exchange with the lower
+// message ID wins on both sides. The side that initiated the other
+// (redundant) exchange stops sending on it, deletes it with an
+// Informational Delete and keeps its redundant inbound SA for
+// Config.DeleteGrace, so that ESP already in flight on it still arrives.
+// Assumption: the network delivers within DeleteGrace.
+package gateway
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/hitless-ike/hitless/ref/dh"
+	"github.com/hitless-ike/hitless/ref/esp"
+	"github.com/hitless-ike/hitless/ref/ikecrypto"
+	"github.com/hitless-ike/hitless/ref/isakmp"
+	"github.com/hitless-ike/hitless/ref/peer"
+	"github.com/hitless-ike/hitless/ref/quickmode"
+	"github.com/hitless-ike/hitless/ref/sadb"
+)
+
+// Flow is one protected flow: the traffic selectors as this end sees them.
+type Flow struct {
+	Local, Remote quickmode.Selector
+}
+
+// Mirror returns flows as the other end configures them (Local and
+// Remote swapped).
+func Mirror(flows []Flow) []Flow {
+	m := make([]Flow, len(flows))
+	for i, f := range flows {
+		m[i] = Flow{Local: f.Remote, Remote: f.Local}
+	}
+	return m
+}
+
+// Lifetimes are the SA lifetimes this end proposes and enforces. The hard
+// ones go into proposals and policy (the peer may lower them); the soft
+// ones start a rekey. Zero Hard means the RFC 2407 default of 28800 s and
+// no volume limit; zero Soft means no automatic rekey on that measure.
+type Lifetimes struct {
+	Soft, Hard                   time.Duration
+	SoftKilobytes, HardKilobytes uint32
+}
+
+// Config configures a Gateway.
+type Config struct {
+	// Profile selects the install and activation timing of Quick Mode.
+	Profile quickmode.Profile
+	// Phase1 is the established phase-1 SA seen from this end (NewPair
+	// builds both views from a seed). Phase1.NATT selects ESP in UDP 4500
+	// and IKE on port 4500; otherwise IKE uses port 500 and ESP is sent
+	// in IP.
+	Phase1 quickmode.Phase1
+	// Flows, configured mirror-wise on both ends (see Mirror). Selectors
+	// must be valid prefixes.
+	Flows []Flow
+	// Initiator: this end starts the first negotiation of a flow when the
+	// application sends on it (acquire); the other end only queues.
+	Initiator bool
+	// Proposals offered as initiator; nil means AES-128-CBC/HMAC-SHA1-96
+	// tunnel. Their lifetimes are taken from Lifetime.
+	Proposals []quickmode.Proposal
+	// Policy accepted as responder; nil Transforms means those of
+	// Proposals, nil PFS means {PFS}.
+	Policy quickmode.Policy
+	// PFS is the Quick Mode DH group, 0 for none.
+	PFS      dh.ID
+	Lifetime Lifetimes
+	// RekeyFuzz shortens each soft lifetime by a random amount in
+	// [0, RekeyFuzz) (strongSwan's rand_time), capped at half of it.
+	RekeyFuzz time.Duration
+	// ReplayWindow of inbound ESP SAs; 0 means esp.DefaultReplayWindow.
+	ReplayWindow int
+	// MaxQueue bounds packets queued per flow before its first SA; 0
+	// means 16.
+	MaxQueue int
+	// MaxSAsPerFlow bounds installed SAs (both directions) per flow; 0
+	// means 8.
+	MaxSAsPerFlow int
+	// MaxHalfOpen bounds open Quick Modes; 0 means 16.
+	MaxHalfOpen int
+	// Retransmit and ResponderRetransmit are passed to quickmode.Config.
+	Retransmit          quickmode.Backoff
+	ResponderRetransmit bool
+	// Rand is the only source of randomness (M-IDs, SPIs, nonces, DH
+	// keys, ESP IVs, lifetime fuzz). Required.
+	Rand io.Reader
+	// Start is the virtual time the gateway is created at.
+	Start time.Duration
+
+	// DeleteRekeyed: the rekey initiator deletes its old inbound SAs of
+	// the flow as soon as it has sent QM3 (charon.delete_rekeyed = yes).
+	DeleteRekeyed bool
+	// DeleteOldAfterRekey: right after completing a rekey as initiator,
+	// delete the old pairs of the flow and tell the peer with an
+	// Informational Delete, as strongSwan does; the Delete may overtake
+	// QM3 in the network.
+	DeleteOldAfterRekey bool
+	// Linger, when neither option above applies, is how long after a
+	// rekey the initiator keeps the old pairs before deleting them with
+	// an Informational Delete; 0 keeps them until hard expiry or the
+	// peer's Delete.
+	Linger time.Duration
+	// DeleteGrace is how long a side keeps an inbound SA it asked the
+	// peer to delete after a simultaneous rekey; 0 means 2 s.
+	DeleteGrace time.Duration
+}
+
+// DefaultTransform is offered when Config.Proposals is nil: what strongSwan
+// calls aes128-sha1, in tunnel mode.
+var DefaultTransform = quickmode.Transform{
+	ESP:  ikecrypto.ESPTransform{ID: ikecrypto.ESPAESCBC, KeyBits: 128, Auth: ikecrypto.AuthHMACSHA1},
+	Mode: quickmode.ModeTunnel,
+}
+
+// ErrConfig is wrapped by errors from New and NewPair for an unusable
+// Config.
+var ErrConfig = errors.New("gateway: invalid configuration")
+
+// epoch is the origin of quickmode's clock; virtual time is added to it.
+var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// xinfo is what the gateway remembers of one Quick Mode.
+type xinfo struct {
+	mid        uint32
+	flow       int // -1: selectors matched no flow
+	role       quickmode.Role
+	start, end uint64 // Gateway.order values
+	done       bool
+	failed     bool
+	resolved   bool // took part in a simultaneous-rekey decision
+	loser      bool // its pair is the redundant one
+	broken     bool // an SA could not be installed; the rest is ignored
+	soft, hard sadb.Lifetime
+	lifeSet    bool
+}
+
+func (x *xinfo) open() bool { return !x.done && !x.failed }
+
+// timerKind is what a local timer does.
+type timerKind uint8
+
+const (
+	timerDeleteInbound timerKind = iota + 1 // grace after a redundant pair's Delete
+	timerDeleteOld                          // Linger: delete pairs of flow older than mid
+)
+
+type timer struct {
+	at   time.Duration
+	kind timerKind
+	spi  uint32
+	mid  uint32
+	flow int
+}
+
+// Gateway is the reference peer. It is not safe for concurrent use.
+type Gateway struct {
+	cfg    Config
+	x      *quickmode.Exchanges
+	db     *sadb.DB
+	cipher *ikecrypto.Cipher
+	last   ikecrypto.IV
+	now    time.Duration
+	seq    uint64
+
+	queues  [][][]byte
+	xs      []*xinfo
+	timers  []timer
+	infoIDs []uint32 // received Informational M-IDs, for replays
+
+	out   []peer.Output
+	evs   []quickmode.Event
+	exps  []sadb.Expiry
+	arena []byte
+	plain []byte
+}
+
+const maxInfoIDs = 64
+const maxRemembered = 32
+
+// New returns a Gateway for cfg.
+func New(cfg Config) (*Gateway, error) {
+	bad := func(s string, err error) (*Gateway, error) {
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrConfig, s, err)
+		}
+		return nil, fmt.Errorf("%w: %s", ErrConfig, s)
+	}
+	if cfg.Rand == nil {
+		return bad("Rand is nil", nil)
+	}
+	if len(cfg.Flows) == 0 {
+		return bad("no flows", nil)
+	}
+	for i, f := range cfg.Flows {
+		if !f.Local.Prefix.IsValid() || !f.Remote.Prefix.IsValid() {
+			return bad(fmt.Sprintf("flow %d: selectors must be valid prefixes", i), nil)
+		}
+	}
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&cfg.MaxQueue, 16)
+	def(&cfg.MaxSAsPerFlow, 8)
+	if cfg.DeleteGrace == 0 {
+		cfg.DeleteGrace = 2 * time.Second
+	}
+	if cfg.MaxQueue < 0 || cfg.ReplayWindow < 0 || cfg.Lifetime.Soft < 0 || cfg.Lifetime.Hard < 0 ||
+		cfg.RekeyFuzz < 0 || cfg.Linger < 0 || cfg.DeleteGrace < 0 {
+		return bad("negative limit", nil)
+	}
+	hardSec := uint32((cfg.Lifetime.Hard + time.Second - 1) / time.Second)
+	if cfg.Proposals == nil {
+		cfg.Proposals = []quickmode.Proposal{{Transforms: []quickmode.Transform{DefaultTransform}}}
+	}
+	props := make([]quickmode.Proposal, len(cfg.Proposals))
+	var all []quickmode.Transform
+	for i, p := range cfg.Proposals {
+		ts := slices.Clone(p.Transforms)
+		for j := range ts {
+			if _, err := espTransform(ts[j].ESP); err != nil {
+				return bad(fmt.Sprintf("proposal %d", i+1), err)
+			}
+			ts[j].LifeSeconds, ts[j].LifeKilobytes = hardSec, cfg.Lifetime.HardKilobytes
+		}
+		props[i] = quickmode.Proposal{Transforms: ts}
+		all = append(all, ts...)
+	}
+	cfg.Proposals = props
+	if cfg.Policy.Transforms == nil {
+		cfg.Policy.Transforms = all
+	} else {
+		cfg.Policy.Transforms = slices.Clone(cfg.Policy.Transforms)
+	}
+	for _, t := range cfg.Policy.Transforms {
+		if _, err := espTransform(t.ESP); err != nil {
+			return bad("policy", err)
+		}
+	}
+	if cfg.Policy.PFS == nil {
+		cfg.Policy.PFS = []dh.ID{cfg.PFS}
+	}
+	x, err := quickmode.New(cfg.Phase1, quickmode.Config{
+		Profile: cfg.Profile, Policy: cfg.Policy, Rand: cfg.Rand, MaxHalfOpen: cfg.MaxHalfOpen,
+		Retransmit: cfg.Retransmit, ResponderRetransmit: cfg.ResponderRetransmit,
+	})
+	if err != nil {
+		return bad("quick mode", err)
+	}
+	db, err := sadb.New(sadb.Limits{Flows: len(cfg.Flows), MaxPerFlow: cfg.MaxSAsPerFlow})
+	if err != nil {
+		return bad("SA database", err)
+	}
+	c, err := ikecrypto.NewCipher(cfg.Phase1.Encr, cfg.Phase1.Key)
+	if err != nil {
+		return bad("phase-1 cipher", err)
+	}
+	last, err := ikecrypto.NewIV(cfg.Phase1.LastBlock)
+	if err != nil {
+		return bad("phase-1 last block", err)
+	}
+	cfg.Flows = slices.Clone(cfg.Flows)
+	return &Gateway{cfg: cfg, x: x, db: db, cipher: c, last: last, now: cfg.Start,
+		queues: make([][][]byte, len(cfg.Flows))}, nil
+}
+
+// NewPair builds both ends of one phase-1 SA derived from seed (a
+// pre-shared-key Main Mode with seeded nonces, cookies and DH secret) and
+// returns the gateway for cfgA (the phase-1 initiator, 192.0.2.1) and for
+// cfgB (198.51.100.2). Phase1 in the configs is ignored; NAT-T is on when
+// cfgA.Phase1.NATT is. A nil Rand is seeded from seed, differently per end.
+func NewPair(seed uint64, cfgA, cfgB Config) (a, b *Gateway, err error) {
+	r := rand.NewChaCha8(seedBytes(seed, 0))
+	rb := func(n int) []byte {
+		p := make([]byte, n)
+		_, _ = r.Read(p)
+		return p
+	}
+	var ci, cr isakmp.Cookie
+	copy(ci[:], rb(8))
+	copy(cr[:], rb(8))
+	p1, err := quickmode.NewPhase1PSK(quickmode.PSKParams{
+		PRF: ikecrypto.PRFSHA256, Encr: ikecrypto.EncrAESCBC, KeyLen: 16,
+		PSK: rb(16), Ni: rb(32), Nr: rb(32), GXY: rb(256), CookieI: ci, CookieR: cr, LastBlock: rb(16),
+		Local: netip.MustParseAddr("192.0.2.1"), Peer: netip.MustParseAddr("198.51.100.2"),
+		NATT: cfgA.Phase1.NATT,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: phase 1: %w", ErrConfig, err)
+	}
+	cfgA.Phase1, cfgB.Phase1 = p1, p1.Reverse()
+	if cfgA.Rand == nil {
+		cfgA.Rand = rand.NewChaCha8(seedBytes(seed, 1))
+	}
+	if cfgB.Rand == nil {
+		cfgB.Rand = rand.NewChaCha8(seedBytes(seed, 2))
+	}
+	if a, err = New(cfgA); err != nil {
+		return nil, nil, err
+	}
+	if b, err = New(cfgB); err != nil {
+		return nil, nil, err
+	}
+	return a, b, nil
+}
+
+func seedBytes(seed uint64, who byte) [32]byte {
+	var s [32]byte
+	for i := range 8 {
+		s[i] = byte(seed >> (8 * i))
+	}
+	s[8] = who
+	return s
+}
+
+// espTransform maps a negotiated ESP transform to the data plane's.
+func espTransform(t ikecrypto.ESPTransform) (esp.Transform, error) {
+	var r esp.Transform
+	switch t.ID {
+	case ikecrypto.ESPAESCBC:
+		r = esp.Transform{Cipher: esp.CipherAESCBC, KeyBits: t.KeyBits}
+	case ikecrypto.ESPAESGCM16:
+		r = esp.Transform{Cipher: esp.CipherAESGCM16, KeyBits: t.KeyBits}
+	case ikecrypto.ESPNULL:
+		r = esp.Transform{Cipher: esp.CipherNull}
+	default:
+		return r, fmt.Errorf("ESP transform %d not supported by the data plane", t.ID)
+	}
+	switch t.Auth {
+	case ikecrypto.AuthNone:
+	case ikecrypto.AuthHMACSHA1:
+		r.Integrity = esp.IntegrityHMACSHA1_96
+	case ikecrypto.AuthHMACSHA256:
+		r.Integrity = esp.IntegrityHMACSHA256_128
+	default:
+		return r, fmt.Errorf("ESP authentication %d not supported by the data plane", t.Auth)
+	}
+	return r, nil
+}
+
+// keyID is a short digest of an SA's transform and keys, equal on both
+// ends for one SA and revealing nothing usable about the keys.
+func keyID(transform string, sa *quickmode.SA) string {
+	h := sha256.New()
+	h.Write([]byte(transform))
+	h.Write([]byte{0})
+	h.Write(sa.EncKey)
+	h.Write(sa.Salt)
+	h.Write(sa.IntegKey)
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0])[:8])
+}
+
+// clock converts virtual time to quickmode's.
+func clock(d time.Duration) time.Time { return epoch.Add(d) }
+
+// Step implements peer.Peer.
+func (g *Gateway) Step(in peer.Input) []peer.Output {
+	g.out, g.arena = g.out[:0], g.arena[:0]
+	if in.At > g.now {
+		g.now = in.At
+	}
+	switch in.Kind {
+	case peer.Receive:
+		g.receive(in.Datagram)
+	case peer.Send:
+		g.send(in.Flow, in.Packet)
+	case peer.Tick:
+		g.tick()
+	case peer.Rekey:
+		if in.Flow >= 0 && in.Flow < len(g.cfg.Flows) {
+			g.initiate(in.Flow)
+		}
+	case peer.Delete:
+		g.operatorDelete(in.SPI)
+	}
+	return g.out
+}
+
+// NextTimer implements peer.Peer.
+func (g *Gateway) NextTimer() (time.Duration, bool) {
+	var at time.Duration
+	ok := false
+	take := func(t time.Duration) {
+		if !ok || t < at {
+			at, ok = t, true
+		}
+	}
+	if t, has := g.x.NextTimeout(); has {
+		take(t.Sub(epoch))
+	}
+	if t, has := g.db.NextDeadline(); has {
+		take(t)
+	}
+	for _, t := range g.timers {
+		take(t.at)
+	}
+	return at, ok
+}
+
+// State implements peer.Peer.
+func (g *Gateway) State() peer.State {
+	s := peer.State{At: g.now, HalfOpen: g.x.HalfOpen(), SAs: []peer.SA{}, Flows: make([]peer.FlowState, len(g.cfg.Flows))}
+	for _, sa := range g.db.All() {
+		s.SAs = append(s.SAs, peerSA(sa))
+	}
+	slices.SortFunc(s.SAs, func(a, b peer.SA) int {
+		if a.SPI != b.SPI {
+			if a.SPI < b.SPI {
+				return -1
+			}
+			return 1
+		}
+		return int(a.Direction) - int(b.Direction)
+	})
+	for i := range s.Flows {
+		f := peer.FlowState{Flow: i, Established: g.db.Established(i), Queued: len(g.queues[i])}
+		if a := g.db.Active(i); a != nil {
+			f.Active = a.SPI
+		}
+		s.Flows[i] = f
+		s.Queued += f.Queued
+	}
+	return s
+}
+
+func peerSA(sa *sadb.SA) peer.SA {
+	st := sa.Stats()
+	return peer.SA{SPI: sa.SPI, Direction: peer.Direction(sa.Direction), Flow: sa.Flow, MessageID: sa.MessageID,
+		Transform: sa.Transform, KeyID: sa.KeyID, State: sa.State(), Bytes: st.Bytes, Packets: st.Packets,
+		Installed: sa.Installed, SoftAt: sa.Soft.Time, HardAt: sa.Hard.Time}
+}
+
+// emit helpers.
+
+func (g *Gateway) saEvent(k peer.SAEventKind, sa *sadb.SA) {
+	g.out = append(g.out, peer.Output{Kind: peer.SAEvent, Event: k, SA: peerSA(sa), SPI: sa.SPI,
+		Flow: sa.Flow, Direction: peer.Direction(sa.Direction)})
+}
+
+func (g *Gateway) exchangeEvent(k peer.ExchangeEventKind, x *xinfo, reason string) {
+	f := x.flow
+	if f < 0 {
+		f = 0
+	}
+	g.out = append(g.out, peer.Output{Kind: peer.Exchange, ExchangeEvent: k, MessageID: x.mid,
+		Role: x.role.String(), Flow: f, Reason: reason})
+}
+
+func (g *Gateway) reject(mid uint32, reason string, notify isakmp.NotifyType) {
+	o := peer.Output{Kind: peer.Reject, MessageID: mid, Reason: reason}
+	if notify != isakmp.NotifyNone {
+		o.Notify = notify.String()
+	}
+	g.out = append(g.out, o)
+}
+
+func (g *Gateway) drop(dir peer.Direction, flow int, spi uint32, reason string, pkt []byte) {
+	g.out = append(g.out, peer.Output{Kind: peer.Drop, Direction: dir, Flow: flow, SPI: spi, Reason: reason, Packet: pkt})
+}
+
+// transmitIKE frames an ISAKMP message for the configured transport.
+func (g *Gateway) transmitIKE(msg []byte) {
+	d := peer.Datagram{Transport: peer.UDP500, Bytes: msg}
+	if g.cfg.Phase1.NATT {
+		start := len(g.arena)
+		g.arena = isakmp.AppendNonESPMarker(g.arena, msg)
+		d = peer.Datagram{Transport: peer.UDP4500, Bytes: g.arena[start:len(g.arena):len(g.arena)]}
+	}
+	g.out = append(g.out, peer.Output{Kind: peer.Transmit, Datagram: d})
+}
+
+// receive classifies a datagram.
+func (g *Gateway) receive(d peer.Datagram) {
+	switch d.Transport {
+	case peer.UDP500:
+		g.receiveIKE(d.Bytes)
+	case peer.UDP4500:
+		k, body, err := esp.ClassifyUDP(d.Bytes)
+		switch {
+		case err != nil:
+			g.drop(peer.Inbound, 0, 0, peer.ReasonMalformed, nil)
+		case k == esp.KindIKE:
+			g.receiveIKE(body)
+		case k == esp.KindESP:
+			g.receiveESP(body)
+		}
+		// A NAT keepalive needs nothing.
+	case peer.ESP:
+		g.receiveESP(d.Bytes)
+	default:
+		g.drop(peer.Inbound, 0, 0, peer.ReasonMalformed, nil)
+	}
+}
+
+func (g *Gateway) receiveIKE(b []byte) {
+	var v isakmp.View
+	h, err := v.Start(b)
+	if err != nil {
+		g.reject(0, "malformed ISAKMP message: "+err.Error(), isakmp.NotifyFor(err))
+		return
+	}
+	switch h.Exchange {
+	case isakmp.ExchangeQuickMode:
+		evs, err := g.x.HandleDatagram(g.evs[:0], clock(g.now), b)
+		g.evs = evs
+		if err != nil {
+			if x := g.info(h.MessageID); x != nil && x.done && x.role == quickmode.Responder &&
+				errors.Is(err, quickmode.ErrUnexpectedMessage) && g.cfg.Profile.ResponderActivate == quickmode.StageFirstESPOrQM3 {
+				// QM3 arriving after ESP completed the exchange: expected,
+				// and quickmode no longer holds what verifies it. It
+				// changes nothing either way.
+				return
+			}
+			g.reject(h.MessageID, err.Error(), quickmode.Notify(err))
+			return
+		}
+		g.apply(evs)
+	case isakmp.ExchangeInformational:
+		g.receiveInfo(&h, v.Ciphertext(), b)
+	default:
+		g.reject(h.MessageID, "unexpected exchange "+h.Exchange.String(), isakmp.NotifyInvalidExchangeType)
+	}
+}
+
+var _ peer.Peer = (*Gateway)(nil)
