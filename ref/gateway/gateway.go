@@ -18,6 +18,11 @@
 // Informational Delete and keeps its redundant inbound SA for
 // Config.DeleteGrace, so that ESP already in flight on it still arrives.
 // Assumption: the network delivers within DeleteGrace.
+//
+// A rejected message changes nothing and yields a peer.Reject output. With
+// Config.NotifyRejects (off by default: a reflection risk) a rejected
+// Quick Mode message is also answered with a rate-limited Informational
+// Notify of the matching type.
 package gateway
 
 import (
@@ -126,6 +131,21 @@ type Config struct {
 	// DeleteGrace is how long a side keeps an inbound SA it asked the
 	// peer to delete after a simultaneous rekey; 0 means 2 s.
 	DeleteGrace time.Duration
+
+	// NotifyRejects makes the gateway answer a rejected Quick Mode
+	// message of its phase-1 SA with an Informational Notify of the type
+	// the rejection maps to (quickmode.Notify), e.g.
+	// INVALID-HASH-INFORMATION for a bad HASH, protected like its
+	// Deletes. Off by default: the rejected message is unauthenticated, so
+	// whoever can spoof the peer's address can make the gateway send to
+	// the peer (a reflection) and learn which check failed. At most one
+	// such Notify goes out per NotifyInterval, which bounds both. Rejected
+	// Informational messages are never answered, so that two gateways
+	// with mismatched keys cannot ping-pong notifies.
+	NotifyRejects bool
+	// NotifyInterval is the least virtual time between two Notifies sent
+	// for NotifyRejects; 0 means 1 s.
+	NotifyInterval time.Duration
 }
 
 // DefaultTransform is offered when Config.Proposals is nil: what strongSwan
@@ -190,6 +210,9 @@ type Gateway struct {
 	timers  []timer
 	infoIDs []uint32 // received Informational M-IDs, for replays
 
+	notifiedAt time.Duration // when the last NotifyRejects Notify went out
+	notified   bool          // whether one ever did
+
 	out   []peer.Output
 	evs   []quickmode.Event
 	exps  []sadb.Expiry
@@ -229,8 +252,11 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.DeleteGrace == 0 {
 		cfg.DeleteGrace = 2 * time.Second
 	}
+	if cfg.NotifyInterval == 0 {
+		cfg.NotifyInterval = time.Second
+	}
 	if cfg.MaxQueue < 0 || cfg.ReplayWindow < 0 || cfg.Lifetime.Soft < 0 || cfg.Lifetime.Hard < 0 ||
-		cfg.RekeyFuzz < 0 || cfg.Linger < 0 || cfg.DeleteGrace < 0 {
+		cfg.RekeyFuzz < 0 || cfg.Linger < 0 || cfg.DeleteGrace < 0 || cfg.NotifyInterval < 0 {
 		return bad("negative limit", nil)
 	}
 	hardSec := uint32((cfg.Lifetime.Hard + time.Second - 1) / time.Second)
@@ -529,14 +555,12 @@ func (g *Gateway) receiveIKE(b []byte) {
 		evs, err := g.x.HandleDatagram(g.evs[:0], clock(g.now), b)
 		g.evs = evs
 		if err != nil {
-			if x := g.info(h.MessageID); x != nil && x.done && x.role == quickmode.Responder &&
-				errors.Is(err, quickmode.ErrUnexpectedMessage) && g.cfg.Profile.ResponderActivate == quickmode.StageFirstESPOrQM3 {
-				// QM3 arriving after ESP completed the exchange: expected,
-				// and quickmode no longer holds what verifies it. It
-				// changes nothing either way.
-				return
+			n := quickmode.Notify(err)
+			g.reject(h.MessageID, err.Error(), n)
+			// A message of another phase-1 SA cannot be answered under ours.
+			if !errors.Is(err, quickmode.ErrWrongCookies) {
+				g.notifyReject(n)
 			}
-			g.reject(h.MessageID, err.Error(), quickmode.Notify(err))
 			return
 		}
 		g.apply(evs)

@@ -113,7 +113,7 @@ func TestHitlessLostQM3(t *testing.T) {
 	h.step(h.a, peer.Input{Kind: peer.Rekey})
 	h.deliverIKE(h.b) // QM1
 	h.deliverIKE(h.a) // QM2; QM3 goes out
-	h.lose(h.b, indexOf(h.b, true))
+	qm3 := h.lose(h.b, indexOf(h.b, true))
 	if h.b.g.State().Flows[0].Active != oldB {
 		t.Fatal("B activated before any proof")
 	}
@@ -135,6 +135,30 @@ func TestHitlessLostQM3(t *testing.T) {
 		t.Error("B still waits for QM3")
 	}
 	h.agree()
+
+	// The lost QM3 arrives late: genuine, it is accepted with no output
+	// and no change; tampered (bad HASH(3)), it is a Reject.
+	tampered := peer.Datagram{Transport: qm3.Transport, Bytes: bytes.Clone(qm3.Bytes)}
+	tampered.Bytes[len(tampered.Bytes)-1] ^= 0x80
+	for _, tc := range []struct {
+		class  string
+		d      peer.Datagram
+		notify string // "" for accepted
+	}{
+		{"genuine late QM3", qm3, ""},
+		{"late QM3 retransmitted", qm3, ""},
+		{"late QM3 with tampered HASH(3)", tampered, "INVALID-HASH-INFORMATION"},
+	} {
+		before := h.b.g.State()
+		outs := h.step(h.b, peer.Input{Kind: peer.Receive, Datagram: tc.d})
+		if tc.notify == "" && len(outs) != 0 ||
+			tc.notify != "" && (len(outs) != 1 || outs[0].Kind != peer.Reject || outs[0].Notify != tc.notify) {
+			t.Errorf("%s: outputs %+v", tc.class, outs)
+		}
+		if d := cmp.Diff(before, h.b.g.State()); d != "" {
+			t.Errorf("%s changed state:\n%s", tc.class, d)
+		}
+	}
 }
 
 func TestDeleteRekeyed(t *testing.T) {

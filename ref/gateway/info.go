@@ -65,6 +65,21 @@ func (g *Gateway) sendInfo(p isakmp.Payload) {
 	g.reject(mid, "Informational: "+err.Error(), isakmp.NotifyNone)
 }
 
+// notifyReject sends, if Config.NotifyRejects asks for it and the rate
+// limit allows, an Informational Notify of type n about the phase-1 SA
+// (protocol ISAKMP, the cookies as SPI, RFC 2408 §3.14). Notify types
+// that say nothing to the peer (NotifyNone) are not sent.
+func (g *Gateway) notifyReject(n isakmp.NotifyType) {
+	if !g.cfg.NotifyRejects || n == isakmp.NotifyNone ||
+		(g.notified && g.now-g.notifiedAt < g.cfg.NotifyInterval) {
+		return
+	}
+	g.notified, g.notifiedAt = true, g.now
+	p1 := &g.cfg.Phase1
+	spi := append(append(make([]byte, 0, 16), p1.CookieI[:]...), p1.CookieR[:]...)
+	g.sendInfo(&isakmp.Notification{DOI: isakmp.DOIIPsec, Protocol: isakmp.ProtoISAKMP, Notify: n, SPI: spi})
+}
+
 // receiveInfo authenticates an Informational exchange and applies its
 // Delete payloads. Anything wrong is rejected before any state changes.
 func (g *Gateway) receiveInfo(h *isakmp.Header, ct, b []byte) {

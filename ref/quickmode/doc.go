@@ -28,7 +28,11 @@
 // the retransmissions stopping.
 //
 // Message IDs of completed exchanges are remembered (Config.MaxCompleted)
-// to answer retransmissions. A QM1 replayed after its entry was forgotten
+// to answer retransmissions. A responder that ESP completed before QM3
+// (StageFirstESPOrQM3) also keeps the IV and nonces that verify the QM3
+// still in flight: a genuine late QM3 is accepted with no events and no
+// state change (under the commit bit it is answered with CONNECTED), a
+// forged one gets ErrBadHash. A QM1 replayed after its entry was forgotten
 // starts a new exchange that can never complete, since QM3 needs the new
 // responder nonce; profiles that activate outbound before QM3 other than on
 // authenticated ESP (ActivateAtQM1) are exposed to such replays.

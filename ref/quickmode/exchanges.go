@@ -51,6 +51,18 @@ type done struct {
 	mid            uint32
 	recv1, resend1 []byte // QM1 -> QM2 (responder), QM2 -> QM3 (initiator)
 	recv2, resend2 []byte // QM3 -> CONNECTED (responder, commit bit); CONNECTED -> nothing
+
+	// A responder completed by ESP before QM3 (StageFirstESPOrQM3) still
+	// expects the initiator's QM3, which the initiator sent before that
+	// ESP packet. late keeps what decrypts (the IV after QM2) and verifies
+	// (both nonces) it, so that a genuine late QM3 is accepted and a
+	// forged one rejected; inSPI names CONNECTED if the commit bit owes
+	// one. Nonces are at most 256 bytes, and MaxCompleted bounds entries.
+	late   bool
+	iv     ikecrypto.IV
+	ni, nr []byte
+	commit bool
+	inSPI  uint32
 }
 
 // Exchanges runs every Quick Mode exchange of one phase-1 SA, as
@@ -300,6 +312,10 @@ func (x *Exchanges) HandleDatagram(dst []Event, now time.Time, b []byte) ([]Even
 			return append(dst, Event{Kind: EventSend, Role: d.role, MessageID: d.mid, Datagram: d.resend2}), nil
 		case d.recv2 != nil && bytes.Equal(b, d.recv2):
 			return dst, newErr(ErrDuplicate, d.mid, "", nil)
+		case d.late && bytes.Equal(b, d.resend1):
+			return dst, newErr(ErrUnexpectedMessage, d.mid, "own QM2 reflected", nil)
+		case d.late:
+			return x.lateQM3(dst, d, &h, ct)
 		}
 		return dst, newErr(ErrUnexpectedMessage, d.mid, "exchange already completed", nil)
 	}
@@ -353,7 +369,9 @@ func (x *Exchanges) fail(dst []Event, e *exchange, err error) []Event {
 
 // HandleESP tells the Exchanges that an ESP packet was authenticated on
 // inbound SPI spi. A responder whose profile activates on the first ESP
-// packet activates the new outbound SA and completes. An SPI that no open
+// packet activates the new outbound SA and completes; it keeps what
+// verifies the QM3 still to come, which is then accepted with no events
+// (or answered with CONNECTED under the commit bit). An SPI that no open
 // exchange owns yields ErrUnknownSPI, which callers may ignore.
 func (x *Exchanges) HandleESP(dst []Event, now time.Time, spi uint32) ([]Event, error) {
 	for _, e := range x.open {
@@ -365,7 +383,8 @@ func (x *Exchanges) HandleESP(dst []Event, now time.Time, spi uint32) ([]Event, 
 		}
 		dst = x.stage(dst, e, StageFirstESPOrQM3)
 		dst = append(dst, Event{Kind: EventCompleted, Role: e.role, MessageID: e.mid})
-		x.complete(e, done{recv1: e.recv, resend1: e.sent})
+		x.complete(e, done{recv1: e.recv, resend1: e.sent,
+			late: true, iv: e.iv, ni: e.ni, nr: e.nr, commit: e.commit, inSPI: e.in.SPI})
 		return dst, nil
 	}
 	return dst, newErr(ErrUnknownSPI, 0, "", nil)

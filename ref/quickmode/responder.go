@@ -218,12 +218,7 @@ func (x *Exchanges) responderQM3(dst []Event, e *exchange, h *isakmp.Header, b, 
 	}
 	var connected []byte
 	if e.commit {
-		n := &isakmp.Notification{DOI: isakmp.DOIIPsec, Protocol: isakmp.ProtoIPsecESP,
-			Notify: isakmp.NotifyConnected, SPI: spiBytes(e.in.SPI)}
-		connected, _, err = x.seal(mid, isakmp.FlagCommit, ivAfter3, []isakmp.Payload{n}, func(rest []byte) ([]byte, error) {
-			return ikecrypto.Hash4(x.p1.PRF, x.p1.SKEYIDa, mid, rest)
-		})
-		if err != nil {
+		if connected, err = x.connected(mid, e.in.SPI, ivAfter3); err != nil {
 			return dst, err
 		}
 	}
@@ -236,4 +231,43 @@ func (x *Exchanges) responderQM3(dst []Event, e *exchange, h *isakmp.Header, b, 
 	dst = append(dst, Event{Kind: EventCompleted, Role: Responder, MessageID: mid})
 	x.complete(e, done{recv1: e.recv, resend1: e.sent, recv2: recv3, resend2: connected})
 	return dst, nil
+}
+
+// connected builds the commit-bit CONNECTED notify (RFC 2408 §3.1, RFC 2409
+// §5.5) for inbound SPI spi, encrypted under iv, the IV after QM3.
+func (x *Exchanges) connected(mid, spi uint32, iv ikecrypto.IV) ([]byte, error) {
+	n := &isakmp.Notification{DOI: isakmp.DOIIPsec, Protocol: isakmp.ProtoIPsecESP,
+		Notify: isakmp.NotifyConnected, SPI: spiBytes(spi)}
+	msg, _, err := x.seal(mid, isakmp.FlagCommit, iv, []isakmp.Payload{n}, func(rest []byte) ([]byte, error) {
+		return ikecrypto.Hash4(x.p1.PRF, x.p1.SKEYIDa, mid, rest)
+	})
+	return msg, err
+}
+
+// lateQM3 handles a QM3 for a responder exchange that ESP on the new SA
+// already completed. A genuine one changes nothing and needs no answer,
+// except CONNECTED when the commit bit owes it: that message is a pure
+// function of the exchange, so it is rebuilt rather than stored, and every
+// retransmitted QM3 gets it again. Anything else is an error, as for QM3.
+func (x *Exchanges) lateQM3(dst []Event, d *done, h *isakmp.Header, ct []byte) ([]Event, error) {
+	mid := d.mid
+	var m body
+	ivAfter3, err := x.openBody(h, ct, d.iv, &m)
+	if err != nil {
+		return dst, err
+	}
+	if m.others != 0 {
+		return dst, newErr(ErrUnexpectedPayload, mid, "QM3 carries only HASH(3)", nil)
+	}
+	if err := ikecrypto.VerifyHash3(x.p1.PRF, x.p1.SKEYIDa, mid, d.ni, d.nr, m.hash); err != nil {
+		return dst, newErr(ErrBadHash, mid, "late HASH(3)", err)
+	}
+	if !d.commit {
+		return dst, nil
+	}
+	connected, err := x.connected(mid, d.inSPI, ivAfter3)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, Event{Kind: EventSend, Role: Responder, MessageID: mid, Datagram: connected}), nil
 }
