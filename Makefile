@@ -3,6 +3,8 @@
 #   make test           everything a contributor must keep green
 #   make fuzz           each fuzz target for FUZZTIME (one `go test -fuzz` per target)
 #   make fuzz-smoke     every fuzz target for a few seconds (what CI runs)
+#   make libfuzzer      libFuzzer binaries of every fuzz target into LIBFUZZER_OUT
+#   make libfuzzer-smoke  build them, prove crashes are caught, run each briefly
 #   make bench          all benchmarks with -benchmem (BENCHCOUNT runs, for benchstat)
 #   make bench-compare  `hitless dump --json` vs `tshark -T json` on a generated capture
 #   make lint           go vet + staticcheck (pinned)
@@ -18,11 +20,13 @@ STATICCHECK_VERSION ?= v0.8.2
 GOBIN       ?= $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
 
-# Packages that hold fuzz targets; each target runs in its own `go test -fuzz`
+# Packages searched for fuzz targets; each target runs in its own `go test -fuzz`
 # because Go fuzzes one target per invocation.
-FUZZ_PKGS   ?= ./fuzz/...
+FUZZ_PKGS   ?= ./...
+LIBFUZZER_OUT ?= $(or $(TMPDIR),/tmp)/hitless-libfuzzer
+LIBFUZZER_TIME ?= 10
 
-.PHONY: all test fuzz fuzz-smoke bench bench-compare lint staticcheck ci tools
+.PHONY: all test fuzz fuzz-smoke libfuzzer libfuzzer-smoke bench bench-compare lint staticcheck ci tools
 
 all: test
 
@@ -40,6 +44,13 @@ fuzz:
 
 fuzz-smoke:
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(SMOKETIME)
+
+# libFuzzer builds need clang and libFuzzer (Debian: clang libclang-rt-14-dev).
+libfuzzer:
+	OUT=$(LIBFUZZER_OUT) GO=$(GO) fuzz/libfuzzer/build.sh build
+
+libfuzzer-smoke:
+	OUT=$(LIBFUZZER_OUT) GO=$(GO) SMOKE_TIME=$(LIBFUZZER_TIME) fuzz/libfuzzer/build.sh smoke
 
 bench:
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./...

@@ -6,13 +6,6 @@ import (
 	"github.com/hitless-ike/hitless/corpus"
 )
 
-// checks lists the fuzz properties that take each target's inputs.
-var checks = map[string][]func(*testing.T, []byte){
-	corpus.TargetParse:      {checkParse, checkViewVsParse},
-	corpus.TargetAttributes: {checkAttributes},
-	corpus.TargetUDP4500:    {checkClassifyUDP4500},
-}
-
 // TestClasses runs every fuzz property on each hand-made input, one
 // subtest named after the input class (the seeds of the fuzz targets only
 // have numbers). Whether each class is accepted or rejected with the
@@ -37,8 +30,10 @@ func TestClasses(t *testing.T) {
 				if !ok {
 					t.Fatalf("input %s missing", c.Name)
 				}
-				for _, check := range checks[target] {
-					check(t, b)
+				for _, tg := range Targets() {
+					if tg.Corpus == target {
+						tg.Check(t, b)
+					}
 				}
 			})
 		}

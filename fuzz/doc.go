@@ -1,6 +1,10 @@
-// Package fuzz holds the native Go fuzz targets of hitless. Every target is
-// a func(*testing.T, []byte), so any raw input of the shareable corpus (see
-// package corpus) fits it, and each seeds itself from its corpus folder:
+// Package fuzz holds the fuzz properties of hitless and their native Go
+// fuzz targets. Every property is a func(T, []byte) in ordinary code, so
+// that the same body runs under `go test -fuzz` (the FuzzX wrappers in the
+// _test.go files), as a libFuzzer target (./libfuzzer) and in the
+// command-line tool (Check); any raw input of the shareable corpus (see
+// package corpus) fits it, and each Go target seeds itself from its
+// corpus folder:
 //
 //	FuzzParse            corpus/parse       strict and lenient Parse, Marshal round trip
 //	FuzzViewVsParse      corpus/parse       the zero-allocation View agrees with Parse
@@ -12,5 +16,6 @@
 //	go test -run '^$' -fuzz '^FuzzParse$' -fuzztime 60s ./fuzz/
 //
 // Crashers found by the fuzzer are kept in testdata/fuzz/<Target>/ so that
-// `go test ./fuzz/` replays them as regression inputs.
+// `go test ./fuzz/` replays them as regression inputs; `hitless corpus
+// crashers` puts libFuzzer's crashers there too.
 package fuzz

@@ -4,6 +4,12 @@
 // unique as the corpus is merged with other projects', and a shortened hash
 // buys nothing), in <Dir>/<Target>/, with one provenance line per source in
 // <Dir>/<Target>/PROVENANCE.md.
+//
+// It also moves inputs between that layout and the formats of the fuzzing
+// engines, in both directions and byte for byte: Go's testdata/fuzz files,
+// libFuzzer corpus folders and OSS-Fuzz seed zips (Export, ReadInputs,
+// Importer.ImportInputs), reads crashers of either engine (ReadCrasher)
+// and summarises a corpus folder (ReadStats).
 package corpusio
 
 import (

@@ -19,3 +19,15 @@ func ExampleImporter() {
 	fmt.Println(res.Messages, "messages,", res.Added, "added")
 	// Output: 17 messages, 17 added
 }
+
+// A crasher or seed in Go's corpus file format, and back.
+func ExampleAppendGo() {
+	file := corpusio.AppendGo(nil, []byte{0x00, 0x00, 0x00, 0x00, 0xff})
+	fmt.Print(string(file))
+	in, err := corpusio.ParseGo(file)
+	fmt.Printf("%x %v\n", in, err)
+	// Output:
+	// go test fuzz v1
+	// []byte("\x00\x00\x00\x00\xff")
+	// 00000000ff <nil>
+}

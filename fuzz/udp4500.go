@@ -3,9 +3,7 @@ package fuzz
 import (
 	"bytes"
 	"errors"
-	"testing"
 
-	"github.com/hitless-ike/hitless/corpus"
 	"github.com/hitless-ike/hitless/ref/isakmp"
 )
 
@@ -27,16 +25,11 @@ func refKind(b []byte) isakmp.Kind {
 	return isakmp.KindInvalid
 }
 
-// FuzzClassifyUDP4500: classification agrees with the RFC 3948 model,
+// ClassifyUDP4500 is the property of FuzzClassifyUDP4500 for one input b, a
+// port-4500 UDP payload: classification agrees with the RFC 3948 model,
 // returns the right part for each kind, fails with a typed error, and
 // marker plus ISAKMP round-trips.
-func FuzzClassifyUDP4500(f *testing.F) {
-	seed(f, corpus.TargetUDP4500)
-	f.Fuzz(checkClassifyUDP4500)
-}
-
-// checkClassifyUDP4500 is the FuzzClassifyUDP4500 property for one input.
-func checkClassifyUDP4500(t *testing.T, b []byte) {
+func ClassifyUDP4500(t T, b []byte) {
 	k, part, err := isakmp.ClassifyUDP4500(b)
 	if want := refKind(b); k != want {
 		t.Fatalf("kind %v, RFC 3948 model %v (err %v)", k, want, err)
