@@ -1,7 +1,6 @@
 package isakmp
 
 import (
-	"bytes"
 	"encoding/binary"
 
 	"golang.org/x/crypto/cryptobyte"
@@ -97,7 +96,7 @@ func Parse(b []byte) (*Message, error) { return ParseWith(b, ParseOptions{}) }
 // ParseWith parses one ISAKMP message with options o.
 func ParseWith(b []byte, o ParseOptions) (*Message, error) {
 	p := newParser(o)
-	b = bytes.Clone(b)
+	b = clone(b)
 	var c chain
 	h, err := p.header(b, &c)
 	if err != nil {
@@ -107,11 +106,14 @@ func ParseWith(b []byte, o ParseOptions) (*Message, error) {
 	if h.Flags&FlagEncryption != 0 {
 		m = &Message{Header: h, Ciphertext: nz(c.buf)}
 	} else {
-		// One allocation for the message and a short payload list.
-		a := new(messageAlloc)
-		m = &a.m
+		k, err := p.validate(c)
+		if err != nil {
+			return nil, err
+		}
+		var s slabs
+		m, s = newArena[Message](&k)
 		m.Header = h
-		if m.Payloads, err = p.payloads(&c, a.ps[:0]); err != nil {
+		if m.Payloads, err = s.build(&c); err != nil {
 			return nil, err
 		}
 	}
@@ -127,13 +129,27 @@ func ParseWith(b []byte, o ParseOptions) (*Message, error) {
 // and is not an error.
 func ParsePayloads(first PayloadType, body []byte, o ParseOptions) (*Body, error) {
 	p := newParser(o)
-	body = bytes.Clone(body)
+	body = clone(body)
 	c := chain{buf: body, base: 0, next: first, padOK: true}
-	ps, err := p.payloads(&c, nil)
+	k, err := p.validate(c)
 	if err != nil {
 		return nil, err
 	}
-	return &Body{Payloads: ps, Padding: nz(c.padding), Notes: p.notes}, nil
+	b, s := newArena[Body](&k)
+	if b.Payloads, err = s.build(&c); err != nil {
+		return nil, err
+	}
+	b.Padding, b.Notes = nz(c.padding), p.notes
+	return b, nil
+}
+
+// clone copies b for the result to alias. Unlike bytes.Clone it skips
+// zeroing the new memory (the compiler fuses make and copy) and leaves no
+// spare capacity.
+func clone(b []byte) []byte {
+	c := make([]byte, len(b))
+	copy(c, b)
+	return c
 }
 
 // newParser returns the shared strictParser or a parser collecting notes.
@@ -142,45 +158,6 @@ func newParser(o ParseOptions) *parser {
 		return &parser{lenient: true}
 	}
 	return strictParser
-}
-
-// messageAlloc holds a Message with room for a typical payload list.
-type messageAlloc struct {
-	m  Message
-	ps [8]Payload
-}
-
-// payloads parses the chain of c, into buf if it is large enough.
-func (p *parser) payloads(c *chain, buf []Payload) ([]Payload, error) {
-	// Count the chain first (framing only) to allocate the slice once and
-	// the payload structs in one slab per type.
-	var s slabs
-	n, cc := 0, *c
-	for ok, _ := muted.step(&cc); ok; ok, _ = muted.step(&cc) {
-		n++
-		s.counts[cc.typ]++
-	}
-	var ps []Payload
-	switch {
-	case n > 0 && n <= cap(buf):
-		ps = buf[:0:n]
-	case n > 0:
-		ps = make([]Payload, 0, n)
-	}
-	for {
-		ok, err := p.step(c)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return ps, nil
-		}
-		pl, err := p.decode(c, &s)
-		if err != nil {
-			return nil, err
-		}
-		ps = append(ps, pl)
-	}
 }
 
 // UnknownPayloads returns the types of the payloads kept as *Unknown.

@@ -188,9 +188,11 @@ func (c *chain) bodyLoc() (loc, int) {
 	return loc{pt: c.typ, idx: int32(c.idx - 1)}, c.base + c.start + 4
 }
 
-// check validates the current payload of c without allocating.
-func (p *parser) check(c *chain) error {
+// check validates the current payload of c without allocating, and adds
+// what Parse will build for it to k.
+func (p *parser) check(c *chain, k *counts) error {
 	l, base := c.bodyLoc()
+	k.payloads++
 	var err error
 	switch c.typ {
 	case PayloadSA:
@@ -198,11 +200,15 @@ func (p *parser) check(c *chain) error {
 		if err := p.initSA(&r, c.body, base, l); err != nil {
 			return err
 		}
+		k.sa++
 		for r.Next() {
+			k.props++
 			pr := r.Proposal()
 			for pr.Next() {
+				k.trs++
 				tr := pr.Transform()
 				for tr.Next() {
+					k.attrs++
 				}
 				if err := tr.Err(); err != nil {
 					return err
@@ -213,190 +219,25 @@ func (p *parser) check(c *chain) error {
 			}
 		}
 		return r.Err()
+	case PayloadKE, PayloadHASH, PayloadSIG, PayloadNONCE, PayloadVID:
+		k.data++
+	case PayloadNATD, PayloadNATDDraft:
+		k.natd++
 	case PayloadID:
+		k.id++
 		_, err = p.decodeID(c.body, base, l)
 	case PayloadCERT, PayloadCR:
 		_, _, err = decodeCert(c.body, base, l)
 	case PayloadN:
+		k.n++
 		_, err = p.decodeNotification(c.body, base, l)
 	case PayloadD:
+		k.d++
 		_, err = p.decodeDelete(c.body, base, l)
 	case PayloadNATOA, PayloadNATOADraft:
 		_, err = p.decodeNATOA(c.body, base, l)
 	}
 	return err
-}
-
-// decode validates and builds the current payload of c.
-// slabs hands out payload structs from one allocation per payload type,
-// sized by a counting pass: allocation, not parsing, dominated Parse.
-type slabs struct {
-	counts [256]uint16
-	ke     []KeyExchange
-	id     []Identification
-	hash   []Hash
-	nonce  []Nonce
-	n      []Notification
-	d      []Delete
-	vid    []VendorID
-	natd   []NATD
-}
-
-// take returns a pointer to a new element of *s, allocating *s with
-// capacity n on first use. n is an upper bound, so appends never move
-// elements already handed out (and would be safe if they did).
-func take[T any](s *[]T, n uint16) *T {
-	if *s == nil {
-		*s = make([]T, 0, max(n, 1))
-	}
-	var zero T
-	*s = append(*s, zero)
-	return &(*s)[len(*s)-1]
-}
-
-func (p *parser) decode(c *chain, s *slabs) (Payload, error) {
-	l, base := c.bodyLoc()
-	body := c.body
-	switch c.typ {
-	case PayloadSA:
-		return p.decodeSA(body, base, l)
-	case PayloadKE:
-		ke := take(&s.ke, s.counts[PayloadKE])
-		ke.Data = nz(body)
-		return ke, nil
-	case PayloadID:
-		id, err := p.decodeID(body, base, l)
-		if err != nil {
-			return nil, err
-		}
-		pid := take(&s.id, s.counts[PayloadID])
-		*pid = id
-		return pid, nil
-	case PayloadCERT:
-		e, d, err := decodeCert(body, base, l)
-		if err != nil {
-			return nil, err
-		}
-		return &Certificate{Encoding: e, Data: d}, nil
-	case PayloadCR:
-		e, d, err := decodeCert(body, base, l)
-		if err != nil {
-			return nil, err
-		}
-		return &CertificateRequest{Encoding: e, Authority: d}, nil
-	case PayloadHASH:
-		h := take(&s.hash, s.counts[PayloadHASH])
-		h.Data = nz(body)
-		return h, nil
-	case PayloadSIG:
-		return &Signature{Data: nz(body)}, nil
-	case PayloadNONCE:
-		nc := take(&s.nonce, s.counts[PayloadNONCE])
-		nc.Data = nz(body)
-		return nc, nil
-	case PayloadN:
-		n, err := p.decodeNotification(body, base, l)
-		if err != nil {
-			return nil, err
-		}
-		pn := take(&s.n, s.counts[PayloadN])
-		*pn = n
-		return pn, nil
-	case PayloadD:
-		d, err := p.decodeDelete(body, base, l)
-		if err != nil {
-			return nil, err
-		}
-		pd := take(&s.d, s.counts[PayloadD])
-		*pd = d
-		return pd, nil
-	case PayloadVID:
-		v := take(&s.vid, s.counts[PayloadVID])
-		v.Data = nz(body)
-		return v, nil
-	case PayloadNATD, PayloadNATDDraft:
-		nd := take(&s.natd, s.counts[PayloadNATD]+s.counts[PayloadNATDDraft])
-		nd.Hash, nd.Draft = nz(body), c.typ == PayloadNATDDraft
-		return nd, nil
-	case PayloadNATOA, PayloadNATOADraft:
-		oa, err := p.decodeNATOA(body, base, l)
-		if err != nil {
-			return nil, err
-		}
-		return &oa, nil
-	}
-	return &Unknown{PayloadType: c.typ, Data: nz(body)}, nil
-}
-
-// decodeSA validates (and counts) in a first pass, then builds the SA
-// from three exactly sized slabs: a few allocations per SA instead of a
-// growing slice per transform.
-func (p *parser) decodeSA(body []byte, base int, l loc) (*SA, error) {
-	var r SAReader
-	if err := p.initSA(&r, body, base, l); err != nil {
-		return nil, err
-	}
-	np, nt, na := 0, 0, 0
-	for r.Next() {
-		np++
-		pr := r.Proposal()
-		for pr.Next() {
-			nt++
-			tr := pr.Transform()
-			for tr.Next() {
-				na++
-			}
-			if err := tr.Err(); err != nil {
-				return nil, err
-			}
-		}
-		if err := pr.Err(); err != nil {
-			return nil, err
-		}
-	}
-	if err := r.Err(); err != nil {
-		return nil, err
-	}
-	var sa *SA
-	var props []Proposal
-	if np == 1 { // the usual case: one allocation for SA and proposal
-		a := new(struct {
-			sa SA
-			p  [1]Proposal
-		})
-		sa, props = &a.sa, a.p[:0:1]
-	} else {
-		sa, props = new(SA), make([]Proposal, 0, np)
-	}
-	trs := make([]Transform, 0, nt)
-	var attrs []Attribute
-	if na > 0 {
-		attrs = make([]Attribute, 0, na)
-	}
-	// Second pass over validated input; notes were taken by the first.
-	if err := muted.initSA(&r, body, base, l); err != nil {
-		return nil, err
-	}
-	for r.Next() {
-		pr := r.Proposal()
-		t0 := len(trs)
-		for pr.Next() {
-			tr := pr.Transform()
-			a0 := len(attrs)
-			for tr.Next() {
-				attrs = append(attrs, tr.Attribute())
-			}
-			t := Transform{Number: tr.Number, ID: tr.ID}
-			if len(attrs) > a0 {
-				t.Attributes = attrs[a0:len(attrs):len(attrs)]
-			}
-			trs = append(trs, t)
-		}
-		props = append(props, Proposal{Number: pr.Number, Protocol: pr.Protocol, SPI: pr.SPI,
-			Transforms: trs[t0:len(trs):len(trs)]})
-	}
-	sa.DOI, sa.Situation, sa.Proposals = r.DOI, r.Situation, props
-	return sa, nil
 }
 
 // idDataLen is the data length an ID type requires: 0 for variable, -1

@@ -70,7 +70,8 @@ func (v *View) Next() bool {
 	}
 	ok, err := v.p.step(&v.c)
 	if ok && err == nil {
-		err = v.p.check(&v.c)
+		var k counts // unused: a View builds nothing
+		err = v.p.check(&v.c, &k)
 	}
 	if err != nil {
 		v.err, v.c.done = err, true
