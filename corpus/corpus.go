@@ -40,6 +40,18 @@ const (
 	// TargetUDP4500 holds UDP payloads as received on port 4500: non-ESP
 	// marker plus ISAKMP, ESP, or NAT-keepalive (RFC 3948 §2).
 	TargetUDP4500 = "udp4500"
+	// TargetQM1 holds Quick Mode message 1 bodies after HASH(1): the
+	// type of the first payload, then the payload chain (SA, Nonce,
+	// [KE], [IDci, IDcr], ...) with generic headers. The fuzz harness
+	// adds the HASH and the encryption.
+	TargetQM1 = "qm1"
+	// TargetQM2 holds Quick Mode message 2 bodies after HASH(2), framed
+	// as TargetQM1.
+	TargetQM2 = "qm2"
+	// TargetEncrypted holds encrypted phase-2 bodies: a cipher selector,
+	// the first payload type, the message ID and the ciphertext, to be
+	// decrypted under fixed keys (see the fuzz package).
+	TargetEncrypted = "encrypted"
 )
 
 // Files every target folder may hold besides inputs.
@@ -54,7 +66,7 @@ const (
 	DictFile = "isakmp.dict"
 )
 
-//go:embed parse attributes udp4500 isakmp.dict
+//go:embed parse attributes udp4500 qm1 qm2 encrypted isakmp.dict
 var embedded embed.FS
 
 // ErrUnknownTarget is returned for a target name the corpus does not have.
@@ -65,7 +77,7 @@ var ErrManifest = errors.New("corpus: malformed manifest")
 
 // Targets returns the target names in a fixed order.
 func Targets() []string {
-	return []string{TargetParse, TargetAttributes, TargetUDP4500}
+	return []string{TargetParse, TargetAttributes, TargetUDP4500, TargetQM1, TargetQM2, TargetEncrypted}
 }
 
 // FS returns the embedded corpus: one folder per target and the
@@ -134,7 +146,9 @@ type Class struct {
 	Class string // short kebab-case class name, unique per target
 	// Expected is "ok" or the name of the isakmp sentinel error (e.g.
 	// "ErrUnequalPayloadLengths"); for the udp4500 target an accepted
-	// input names its isakmp.Kind ("IKE", "ESP", "NAT-keepalive").
+	// input names its isakmp.Kind ("IKE", "ESP", "NAT-keepalive"). For
+	// qm1 and qm2 a refused input names the quickmode sentinel, for
+	// encrypted the ikecrypto or isakmp one.
 	Expected string
 }
 

@@ -1,21 +1,29 @@
 package corpus_test
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/hitless-ike/hitless/corpus"
 	"github.com/hitless-ike/hitless/corpus/capture"
 	"github.com/hitless-ike/hitless/corpus/internal/generate"
+	"github.com/hitless-ike/hitless/fuzz"
+	"github.com/hitless-ike/hitless/ref/ikecrypto"
 	"github.com/hitless-ike/hitless/ref/isakmp"
+	"github.com/hitless-ike/hitless/ref/quickmode"
 )
 
 // root is the module root, relative to this package's directory.
@@ -43,6 +51,42 @@ var sentinels = map[string]error{
 	"ErrUnsupportedSituation":  isakmp.ErrUnsupportedSituation,
 	"ErrInvalidID":             isakmp.ErrInvalidID,
 	"ErrUDPFraming":            isakmp.ErrUDPFraming,
+}
+
+// qmSentinels are the expected-outcome names of the qm1 and qm2 manifests.
+var qmSentinels = map[string]error{
+	"ErrMalformed":         quickmode.ErrMalformed,
+	"ErrBadHash":           quickmode.ErrBadHash,
+	"ErrMissingPayload":    quickmode.ErrMissingPayload,
+	"ErrUnexpectedPayload": quickmode.ErrUnexpectedPayload,
+	"ErrNonceLength":       quickmode.ErrNonceLength,
+	"ErrNoProposalChosen":  quickmode.ErrNoProposalChosen,
+	"ErrInvalidSPI":        quickmode.ErrInvalidSPI,
+	"ErrInvalidKE":         quickmode.ErrInvalidKE,
+	"ErrInvalidID":         quickmode.ErrInvalidID,
+}
+
+// encryptedSentinels are the names of the encrypted manifest: the fuzz
+// framing, ikecrypto's decryption errors, then the parser's.
+var encryptedSentinels = map[string]error{
+	"ErrShortInput":       fuzz.ErrShortInput,
+	"ErrMessageID":        ikecrypto.ErrMessageID,
+	"ErrEmpty":            ikecrypto.ErrEmpty,
+	"ErrNotBlockMultiple": ikecrypto.ErrNotBlockMultiple,
+}
+
+// sentinelFor returns the error a manifest's expected name stands for in
+// target, and whether it must come as an *isakmp.Error.
+func sentinelFor(target, name string) (err error, parseErr bool) {
+	switch target {
+	case corpus.TargetQM1, corpus.TargetQM2:
+		return qmSentinels[name], false
+	case corpus.TargetEncrypted:
+		if e, ok := encryptedSentinels[name]; ok {
+			return e, false
+		}
+	}
+	return sentinels[name], true
 }
 
 // TestFileNames checks that every file of a target folder is metadata or
@@ -111,6 +155,12 @@ func outcome(target string, b []byte) (string, error) {
 		if err == nil {
 			return k.String(), nil
 		}
+	case corpus.TargetQM1:
+		_, err = fuzz.RespondQM1(b)
+	case corpus.TargetQM2:
+		_, err = fuzz.AnswerQM2(b)
+	case corpus.TargetEncrypted:
+		_, err = fuzz.OpenEncrypted(b)
 	}
 	if err == nil {
 		return "ok", nil
@@ -142,15 +192,17 @@ func TestManifests(t *testing.T) {
 			}
 			got, err := outcome(target, b)
 			if err != nil {
-				want, ok := sentinels[c.Expected]
-				if !ok {
-					t.Errorf("%s/%s: rejected with %v, want %s", target, c.Class, err, c.Expected)
-				} else if !errors.Is(err, want) {
+				want, parseErr := sentinelFor(target, c.Expected)
+				if want == nil || !errors.Is(err, want) {
 					t.Errorf("%s/%s: rejected with %v, want %s", target, c.Class, err, c.Expected)
 				}
 				var pe *isakmp.Error
-				if !errors.As(err, &pe) {
+				var qe *quickmode.Error
+				switch {
+				case parseErr && !errors.As(err, &pe):
 					t.Errorf("%s/%s: error %T is not *isakmp.Error", target, c.Class, err)
+				case (target == corpus.TargetQM1 || target == corpus.TargetQM2) && !errors.As(err, &qe):
+					t.Errorf("%s/%s: error %T is not *quickmode.Error", target, c.Class, err)
 				}
 				continue
 			}
@@ -214,15 +266,62 @@ func derive(t *testing.T, file string) map[string]map[string]bool {
 	return out
 }
 
-var provenanceLine = regexp.MustCompile("^- `([^`]+)` sha256:([0-9a-f]{64}) ")
+var (
+	// provenanceLine starts every source line: the source and, for a
+	// capture or a decrypted capture, its SHA-256.
+	provenanceLine = regexp.MustCompile("^- `([^`]+)` sha256:([0-9a-f]{64}) ")
+	// decryptedLine is a phase-2 target's source: a capture and the
+	// charon log whose secrets decrypt it (written by the generator).
+	decryptedLine = regexp.MustCompile("^- `([^`]+)` sha256:([0-9a-f]{64}) inputs:\\d+ decrypted with `([^`]+)` sha256:([0-9a-f]{64}) by ")
+	// importLine is what `hitless corpus import --format go|raw|libfuzzer|
+	// oss-fuzz-zip` appends: the set's SHA-256 is that of the sorted,
+	// distinct input names joined by newlines.
+	importLine = regexp.MustCompile("^- `([^`]+)` format:(go|raw|libfuzzer|oss-fuzz-zip) set-sha256:([0-9a-f]{64})(?: date:\\S+)? inputs:(\\d+) imported by `hitless corpus import`$")
+)
 
-// TestProvenance checks that every input is listed in its manifest or comes
-// from a capture its PROVENANCE.md lists, with the recorded SHA-256.
+// sourcePath resolves a provenance path: imports run from the module root.
+func sourcePath(p string) string {
+	file := filepath.FromSlash(p)
+	if !filepath.IsAbs(file) {
+		file = filepath.Join(root, file)
+	}
+	return file
+}
+
+// checkSum fails unless the file at p has the recorded SHA-256.
+func checkSum(t *testing.T, target, p, want string) bool {
+	t.Helper()
+	raw, err := os.ReadFile(sourcePath(p))
+	if err != nil {
+		t.Errorf("%s: provenance source %s: %v", target, p, err)
+		return false
+	}
+	if corpus.Name(raw) != want {
+		t.Errorf("%s: %s has changed since it was imported", target, p)
+		return false
+	}
+	return true
+}
+
+// TestProvenance checks that every input is listed in its manifest or
+// comes from a source its PROVENANCE.md lists: a capture with the recorded
+// SHA-256 (re-derived here), a capture decrypted with a charon log (both
+// SHA-256s checked, the seeds re-derived by the generator's decryption),
+// or a set imported by `hitless corpus import` from Go, raw, libFuzzer or
+// OSS-Fuzz zip inputs (re-read, set-sha256 and count recomputed).
 func TestProvenance(t *testing.T) {
 	for _, target := range corpus.Targets() {
 		pv, err := fs.ReadFile(working, path.Join(target, corpus.ProvenanceFile))
 		if err != nil {
 			t.Fatal(err)
+		}
+		in, err := corpus.LoadFS(working, target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		have := map[string]bool{}
+		for _, f := range in {
+			have[f.Name] = true
 		}
 		explained := map[string]bool{}
 		cs, _ := corpus.ManifestFS(working, target)
@@ -231,40 +330,239 @@ func TestProvenance(t *testing.T) {
 		}
 		sc := bufio.NewScanner(bytes.NewReader(pv))
 		sources := 0
+		var gone []importSet // imports whose source is no longer there
 		for sc.Scan() {
-			m := provenanceLine.FindStringSubmatch(sc.Text())
+			line := sc.Text()
+			if m := importLine.FindStringSubmatch(line); m != nil {
+				sources++
+				set, err := readImport(m)
+				switch {
+				case errors.Is(err, fs.ErrNotExist):
+					gone = append(gone, set)
+				case err != nil:
+					t.Errorf("%s: %v", target, err)
+				default:
+					for _, n := range set.names {
+						if !have[n] {
+							t.Errorf("%s: input %s imported from %s is missing", target, n, m[1])
+						}
+						explained[n] = true
+					}
+				}
+				continue
+			}
+			if m := decryptedLine.FindStringSubmatch(line); m != nil {
+				sources++
+				if !checkSum(t, target, m[1], m[2]) || !checkSum(t, target, m[3], m[4]) {
+					continue
+				}
+				if generate.LogOf(m[1]) != m[3] {
+					t.Errorf("%s: %s is not keyed by %s", target, m[1], m[3])
+					continue
+				}
+				seeds, err := generate.Phase2Inputs(root, m[1])
+				if err != nil {
+					t.Errorf("%s: %s: %v", target, m[1], err)
+					continue
+				}
+				for _, b := range seeds[target] {
+					explained[corpus.Name(b)] = true
+				}
+				continue
+			}
+			m := provenanceLine.FindStringSubmatch(line)
 			if m == nil {
 				continue
 			}
 			sources++
-			file := filepath.FromSlash(m[1])
-			if !filepath.IsAbs(file) {
-				file = filepath.Join(root, file) // imports run from the module root
-			}
-			raw, err := os.ReadFile(file)
-			if err != nil {
-				t.Errorf("%s: provenance source %s: %v", target, m[1], err)
-				continue
-			}
-			if corpus.Name(raw) != m[2] {
-				t.Errorf("%s: %s has changed since it was imported", target, m[1])
-			}
-			for n := range derive(t, file)[target] {
-				explained[n] = true
+			if checkSum(t, target, m[1], m[2]) {
+				for n := range derive(t, sourcePath(m[1]))[target] {
+					explained[n] = true
+				}
 			}
 		}
 		if sources == 0 {
 			t.Errorf("%s: PROVENANCE.md lists no source", target)
 		}
-		in, err := corpus.LoadFS(working, target)
-		if err != nil {
-			t.Fatal(err)
-		}
+		var rest []string
 		for _, f := range in {
 			if !explained[f.Name] {
-				t.Errorf("%s/%s: neither in %s nor from a listed capture", target, f.Name, corpus.ManifestFile)
+				rest = append(rest, f.Name)
 			}
 		}
+		// An import whose source was not kept can only be checked when it
+		// is the one source left to explain the rest: then the rest must
+		// be exactly its set.
+		if len(gone) == 1 && len(rest) > 0 && setSHA(rest) == gone[0].sha && len(rest) == gone[0].n {
+			rest = nil
+		} else if len(rest) > 0 {
+			for _, g := range gone {
+				t.Errorf("%s: import source %s is gone and the unexplained inputs are not its set", target, g.src)
+			}
+		}
+		for _, n := range rest {
+			t.Errorf("%s/%s: neither in %s nor from a listed source", target, n, corpus.ManifestFile)
+		}
+	}
+}
+
+// importSet is one import line.
+type importSet struct {
+	src   string
+	sha   string // set-sha256
+	n     int    // inputs:
+	names []string
+}
+
+// setSHA is the set-sha256 of input names: sorted, distinct, one a line.
+func setSHA(names []string) string {
+	s := slices.Clone(names)
+	slices.Sort(s)
+	return corpus.Name([]byte(strings.Join(slices.Compact(s), "\n")))
+}
+
+// readImport rereads the source of an import line (a folder of Go, raw or
+// libFuzzer inputs, or an OSS-Fuzz zip) and checks that its inputs are
+// the set the line names. A source that no longer exists yields
+// fs.ErrNotExist and the set as recorded.
+func readImport(m []string) (importSet, error) {
+	set := importSet{src: m[1], sha: m[3]}
+	set.n, _ = strconv.Atoi(m[4])
+	inputs, err := readInputs(m[2], sourcePath(m[1]))
+	if err != nil {
+		return set, fmt.Errorf("import source %s: %w", m[1], err)
+	}
+	for _, b := range inputs {
+		set.names = append(set.names, corpus.Name(b))
+	}
+	set.names = slices.Compact(slices.Sorted(slices.Values(set.names)))
+	if got := setSHA(set.names); got != set.sha || len(set.names) != set.n {
+		return set, fmt.Errorf("import source %s: %d inputs with set-sha256 %s, the line says %d and %s", m[1], len(set.names), got, set.n, set.sha)
+	}
+	return set, nil
+}
+
+// readInputs reads the inputs of an import source as the importer does:
+// a folder's regular files except names starting with '.' or an upper-case
+// letter (metadata), or a zip's entries likewise; Go corpus files hold one
+// quoted []byte value.
+func readInputs(format, src string) ([][]byte, error) {
+	skip := func(n string) bool { return n == "" || n[0] == '.' || (n[0] >= 'A' && n[0] <= 'Z') }
+	var out [][]byte
+	if format == "oss-fuzz-zip" {
+		zr, err := zip.OpenReader(src)
+		if err != nil {
+			return nil, err
+		}
+		defer zr.Close()
+		for _, zf := range zr.File {
+			if zf.FileInfo().IsDir() || skip(path.Base(zf.Name)) {
+				continue
+			}
+			rc, err := zf.Open()
+			if err != nil {
+				return nil, err
+			}
+			b, err := io.ReadAll(io.LimitReader(rc, 1<<20))
+			rc.Close()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, b)
+		}
+		return out, nil
+	}
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range ents {
+		if !e.Type().IsRegular() || skip(e.Name()) {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		if format == "go" {
+			lit, ok := strings.CutPrefix(strings.TrimSpace(string(b)), "go test fuzz v1\n[]byte(")
+			lit, ok2 := strings.CutSuffix(lit, ")")
+			s, err := strconv.Unquote(lit)
+			if !ok || !ok2 || err != nil {
+				return nil, fmt.Errorf("%s: not a go test fuzz v1 file with one []byte value", e.Name())
+			}
+			b = []byte(s)
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// TestImportLines covers the import provenance lines TestProvenance
+// accepts, one input class each, with sources in a temporary folder.
+func TestImportLines(t *testing.T) {
+	dir := t.TempDir()
+	inputs := [][]byte{[]byte("a"), []byte("bb"), []byte("a")} // a duplicate counts once
+	names := []string{corpus.Name(inputs[0]), corpus.Name(inputs[1])}
+	write := func(p string, b []byte) {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, b := range inputs {
+		write(filepath.Join(dir, "raw", corpus.Name(b)), b)
+		write(filepath.Join(dir, "lf", fmt.Sprintf("crash-%d", i)), b)
+		write(filepath.Join(dir, "go", fmt.Sprintf("%d", i)), []byte("go test fuzz v1\n[]byte("+strconv.Quote(string(b))+")\n"))
+	}
+	write(filepath.Join(dir, "raw", corpus.ProvenanceFile), []byte("metadata, skipped"))
+	write(filepath.Join(dir, "badgo", "x"), []byte("go test fuzz v1\nstring(\"a\")\n"))
+	var zb bytes.Buffer
+	zw := zip.NewWriter(&zb)
+	for _, b := range inputs[:2] {
+		w, _ := zw.Create(corpus.Name(b))
+		w.Write(b)
+	}
+	zw.Close()
+	write(filepath.Join(dir, "seed.zip"), zb.Bytes())
+
+	good := setSHA(names)
+	line := func(src, format, sha string, n int) string {
+		return fmt.Sprintf("- `%s` format:%s set-sha256:%s date:2026-11-27 inputs:%d imported by `hitless corpus import`",
+			filepath.ToSlash(filepath.Join(dir, src)), format, sha, n)
+	}
+	for _, c := range []struct {
+		class, line string
+		ok, gone    bool
+	}{
+		{"raw folder", line("raw", "raw", good, 2), true, false},
+		{"libfuzzer folder with any names", line("lf", "libfuzzer", good, 2), true, false},
+		{"go corpus folder", line("go", "go", good, 2), true, false},
+		{"oss-fuzz zip", line("seed.zip", "oss-fuzz-zip", good, 2), true, false},
+		{"set-sha256 of another set", line("raw", "raw", strings.Repeat("0", 64), 2), false, false},
+		{"input count differs", line("raw", "raw", good, 3), false, false},
+		{"go file without a []byte value", line("badgo", "go", good, 2), false, false},
+		{"source gone", line("nope", "raw", good, 2), false, true},
+	} {
+		m := importLine.FindStringSubmatch(c.line)
+		if m == nil {
+			t.Errorf("%s: line not recognised: %s", c.class, c.line)
+			continue
+		}
+		set, err := readImport(m)
+		switch {
+		case c.ok && (err != nil || !slices.Equal(set.names, slices.Sorted(slices.Values(names)))):
+			t.Errorf("%s: %v, names %v", c.class, err, set.names)
+		case !c.ok && err == nil:
+			t.Errorf("%s: accepted", c.class)
+		case errors.Is(err, fs.ErrNotExist) != c.gone:
+			t.Errorf("%s: %v, gone=%v", c.class, err, c.gone)
+		}
+	}
+	if importLine.MatchString("- `x` format:pcap set-sha256:" + good + " inputs:1 imported by `hitless corpus import`") {
+		t.Error("a pcap import is a capture line, not a set")
 	}
 }
 

@@ -10,6 +10,14 @@
 //	FuzzViewVsParse      corpus/parse       the zero-allocation View agrees with Parse
 //	FuzzAttributes       corpus/attributes  the TV/TLV attribute walker, typed and View
 //	FuzzClassifyUDP4500  corpus/udp4500     RFC 3948 framing on port 4500
+//	FuzzResponderQM1     corpus/qm1         a responder fed authenticated QM1 bodies
+//	FuzzInitiatorQM2     corpus/qm2         an initiator fed authenticated QM2 bodies
+//	FuzzDecryptParse     corpus/encrypted   decrypt-then-parse of phase-2 bodies
+//
+// The Quick Mode targets take payload chains, not datagrams: the harness
+// computes the HASH over the fuzzed payloads and encrypts them under a
+// fixed phase-1 SA, so that the fuzzer gets past authentication, and
+// checks that the same chain with a corrupted HASH changes nothing.
 //
 // Run one target at a time:
 //

@@ -29,3 +29,24 @@ func FuzzClassifyUDP4500(f *testing.F) {
 	seed(f, corpus.TargetUDP4500)
 	f.Fuzz(func(t *testing.T, b []byte) { ClassifyUDP4500(t, b) })
 }
+
+// FuzzResponderQM1 checks ResponderQM1 (a responder fed authenticated QM1
+// payload chains).
+func FuzzResponderQM1(f *testing.F) {
+	seed(f, corpus.TargetQM1)
+	f.Fuzz(func(t *testing.T, b []byte) { ResponderQM1(t, b) })
+}
+
+// FuzzInitiatorQM2 checks InitiatorQM2 (an initiator fed authenticated QM2
+// payload chains).
+func FuzzInitiatorQM2(f *testing.F) {
+	seed(f, corpus.TargetQM2)
+	f.Fuzz(func(t *testing.T, b []byte) { InitiatorQM2(t, b) })
+}
+
+// FuzzDecryptParse checks DecryptParse (decrypt-then-parse of encrypted
+// phase-2 bodies).
+func FuzzDecryptParse(f *testing.F) {
+	seed(f, corpus.TargetEncrypted)
+	f.Fuzz(func(t *testing.T, b []byte) { DecryptParse(t, b) })
+}

@@ -35,6 +35,9 @@ func Targets() []Target {
 		{"FuzzViewVsParse", corpus.TargetParse, ViewVsParse},
 		{"FuzzAttributes", corpus.TargetAttributes, Attributes},
 		{"FuzzClassifyUDP4500", corpus.TargetUDP4500, ClassifyUDP4500},
+		{"FuzzResponderQM1", corpus.TargetQM1, ResponderQM1},
+		{"FuzzInitiatorQM2", corpus.TargetQM2, InitiatorQM2},
+		{"FuzzDecryptParse", corpus.TargetEncrypted, DecryptParse},
 	}
 }
 

@@ -63,6 +63,9 @@ func Files(root string) (map[string][]byte, error) {
 		g.sources = append(g.sources, source{path: p, sha: sum(raw), ds: ds})
 	}
 	g.captured()
+	if err := g.phase2(root); err != nil {
+		return nil, err
+	}
 	if err := g.handMade(); err != nil {
 		return nil, err
 	}
@@ -140,6 +143,9 @@ type gen struct {
 	counts  map[string][]int
 	classes map[string][]class
 	vids    [][]byte // distinct vendor IDs, in capture order
+	// decrypted Quick Mode messages and the log that keyed them, by source
+	qms    [][]QMMessage
+	logSHA []string
 }
 
 func sum(b []byte) string {
@@ -243,16 +249,30 @@ func (g *gen) class(target, name, expected string, data []byte) {
 
 // metadata writes the manifests and provenance notes.
 func (g *gen) metadata() {
-	for _, t := range []string{targetParse, targetAttributes, targetUDP4500} {
+	for _, t := range []string{targetParse, targetAttributes, targetUDP4500, targetQM1, targetQM2, targetEncrypted} {
 		var m strings.Builder
 		fmt.Fprintf(&m, "# Hand-made inputs of corpus/%s, written by %s.\n", t, Tool)
-		fmt.Fprintf(&m, "# <sha256>\\t<class>\\t<expected: ok%s or the isakmp sentinel error>\n", map[bool]string{true: " (IKE, ESP, NAT-keepalive)", false: ""}[t == targetUDP4500])
+		fmt.Fprintf(&m, "# <sha256>\\t<class>\\t<expected: %s>\n", expectedDoc[t])
 		for _, c := range g.classes[t] {
 			fmt.Fprintf(&m, "%s\t%s\t%s\n", sum(c.data), c.name, c.expected)
 		}
 		g.out[t+"/"+manifestFile] = []byte(m.String())
-		g.out[t+"/"+provenanceFile] = g.provenance(t)
+		if p2, ok := phase2Provenance[t]; ok {
+			g.out[t+"/"+provenanceFile] = g.provenance2(t, p2)
+		} else {
+			g.out[t+"/"+provenanceFile] = g.provenance(t)
+		}
 	}
+}
+
+// expectedDoc says what the third column of each manifest holds.
+var expectedDoc = map[string]string{
+	targetParse:      "ok or the isakmp sentinel error",
+	targetAttributes: "ok or the isakmp sentinel error",
+	targetUDP4500:    "ok (IKE, ESP, NAT-keepalive) or the isakmp sentinel error",
+	targetQM1:        "ok or the quickmode sentinel error",
+	targetQM2:        "ok or the quickmode sentinel error",
+	targetEncrypted:  "ok or the ikecrypto, fuzz or isakmp sentinel error",
 }
 
 var provenanceIntro = map[string]string{

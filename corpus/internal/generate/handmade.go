@@ -115,7 +115,7 @@ func (g *gen) handMade() error {
 	}
 	g.attributeClasses()
 	g.udpClasses(b)
-	return nil
+	return g.phase2Classes()
 }
 
 func (g *gen) parseClasses(b base) error {
