@@ -87,6 +87,7 @@ func (g *Gateway) receiveESP(b []byte) {
 	g.arena = out
 	g.out = append(g.out, peer.Output{Kind: peer.Deliver, Flow: sa.Flow, SPI: spi, Direction: peer.Inbound,
 		Packet: out[start:len(out):len(out)]})
+	g.espOnRetiring(spi)
 	if g.db.MarkSeen(sa) {
 		// The first authenticated packet proves the peer holds the pair:
 		// a hitless responder activates its outbound SA now.

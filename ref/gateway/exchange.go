@@ -106,7 +106,11 @@ func (g *Gateway) apply(evs []quickmode.Event) {
 		}
 		switch ev.Kind {
 		case quickmode.EventSend:
-			g.transmitIKE(ev.Datagram)
+			// An exchange whose SAs could not be installed must not
+			// make the peer use them: its QM2 or QM3 stays unsent.
+			if !x.broken {
+				g.transmitIKE(ev.Datagram)
+			}
 		case quickmode.EventInstalledInbound, quickmode.EventInstalledOutbound:
 			if x.flow >= 0 && !x.broken {
 				g.install(x, &ev.SA)
@@ -224,6 +228,7 @@ func (g *Gateway) activate(spi uint32) {
 		return
 	}
 	if prev != nil {
+		g.deactivated[prev.SPI] = g.now
 		g.saEvent(peer.Deactivated, prev)
 	}
 	sa := g.db.Outbound(spi)
@@ -241,6 +246,11 @@ func (g *Gateway) deleteSA(d sadb.Direction, spi uint32) {
 	gone, next, err := g.db.Delete(d, spi)
 	if err != nil {
 		return
+	}
+	if d == sadb.Inbound {
+		g.forgetInbound(spi)
+	} else {
+		delete(g.deactivated, spi)
 	}
 	g.saEvent(peer.Deleted, gone)
 	if next != nil {
@@ -283,6 +293,7 @@ func (g *Gateway) completed(x *xinfo) {
 			g.deleteSA(sadb.Inbound, spi)
 		}
 	case g.cfg.Linger > 0:
+		// Retired, not removed, when the time comes: see retire.go.
 		g.timers = append(g.timers, timer{at: g.now + g.cfg.Linger, kind: timerDeleteOld, mid: x.mid, flow: x.flow})
 	}
 }
@@ -301,39 +312,49 @@ func (g *Gateway) partner(x *xinfo) *xinfo {
 	return nil
 }
 
-// resolve applies the simultaneous-rekey rule: the lower M-ID wins.
+// resolve applies the simultaneous-rekey rule: the lower M-ID wins. The
+// initiator of the redundant exchange retires its pair; the other side
+// waits for its Delete (see the package doc for why both converge).
 func (g *Gateway) resolve(a, b *xinfo) {
 	win, lose := a, b
 	if b.mid < a.mid {
 		win, lose = b, a
 	}
 	a.resolved, b.resolved, lose.loser = true, true, true
+	a.partner, b.partner = b.mid, a.mid
 	if w := g.db.ByMessageID(win.mid, sadb.Outbound); w != nil && w.Proven() && !w.Active() {
 		g.activate(w.SPI)
 	}
 	if lose.role != quickmode.Initiator {
-		return // the peer initiated it and deletes it
+		return // the peer initiated it and retires it
 	}
-	in := g.db.ByMessageID(lose.mid, sadb.Inbound)
-	if out := g.db.ByMessageID(lose.mid, sadb.Outbound); out != nil {
+	if in := g.db.ByMessageID(lose.mid, sadb.Inbound); in != nil {
+		g.retire(in)
+	} else if out := g.db.ByMessageID(lose.mid, sadb.Outbound); out != nil {
 		g.deleteSA(sadb.Outbound, out.SPI)
-	}
-	if in != nil {
-		g.sendDelete([]uint32{in.SPI})
-		g.timers = append(g.timers, timer{at: g.now + g.cfg.DeleteGrace, kind: timerDeleteInbound, spi: in.SPI})
 	}
 }
 
 // oldPairs returns the inbound SPIs of flow pairs negotiated by exchanges
-// that finished before x started (or are forgotten), excluding any pair
-// of an exchange still open or resolved against x.
+// that started before x (or are forgotten), excluding pairs of exchanges
+// still open, x's collision partner, pairs already retiring and the pair
+// this side sends on. Only x's own partner is spared: sparing every pair
+// that once won a collision (as this did before) kept such pairs until
+// their hard expiry, and with both sides rekeying at once every period the
+// peers were never down to one pair.
 func (g *Gateway) oldPairs(x *xinfo) []uint32 {
 	var spis []uint32
 	for _, sa := range g.db.All() {
-		if sa.Flow != x.flow || sa.Direction != sadb.Inbound || sa.MessageID == x.mid {
+		if sa.Flow != x.flow || sa.Direction != sadb.Inbound || sa.MessageID == x.mid || g.retiring(sa.SPI) {
 			continue
 		}
-		if o := g.info(sa.MessageID); o != nil && (o.open() || o.start >= x.start || (o.resolved && !o.loser)) {
+		if x.resolved && sa.MessageID == x.partner {
+			continue
+		}
+		if o := g.info(sa.MessageID); o != nil && (o.open() || o.start >= x.start) {
+			continue
+		}
+		if out := g.db.Pair(sa); out != nil && out.Active() {
 			continue
 		}
 		spis = append(spis, sa.SPI)
@@ -354,21 +375,18 @@ func (g *Gateway) tick() {
 		}
 		g.timers = slices.Delete(g.timers, i, i+1)
 		switch t.kind {
-		case timerDeleteInbound:
-			g.deleteSA(sadb.Inbound, t.spi)
 		case timerDeleteOld:
-			if x := g.info(t.mid); x != nil {
-				if old := g.oldPairs(x); len(old) > 0 {
-					g.sendDelete(old)
-					for _, spi := range old {
-						if sa := g.db.Inbound(spi); sa != nil {
-							g.deletePair(sa)
-						}
+			// A pair that lost a collision since keeps nothing else alive.
+			if x := g.info(t.mid); x != nil && !x.loser && g.db.ByMessageID(x.mid, sadb.Inbound) != nil {
+				for _, spi := range g.oldPairs(x) {
+					if sa := g.db.Inbound(spi); sa != nil {
+						g.retire(sa)
 					}
 				}
 			}
 		}
 	}
+	g.sendOwed()
 	g.expire()
 }
 

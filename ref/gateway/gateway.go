@@ -8,16 +8,62 @@
 // the mechanisms by which real implementations lose traffic around a
 // rekey: DeleteRekeyed (strongSwan charon.delete_rekeyed), DeleteOldAfterRekey
 // (a Delete for the old pair right behind QM3, which can overtake it) and
-// Linger (how long the old pair stays otherwise).
+// Linger (how long the old pair stays otherwise before it is retired).
 //
-// Simultaneous rekeys: when both sides complete a Quick Mode for one flow
-// whose lifetimes overlapped (each started before the other completed, as
-// seen by the side evaluating it), the pair of the exchange with the lower
-// message ID wins on both sides. The side that initiated the other
-// (redundant) exchange stops sending on it, deletes it with an
-// Informational Delete and keeps its redundant inbound SA for
-// Config.DeleteGrace, so that ESP already in flight on it still arrives.
-// Assumption: the network delivers within DeleteGrace.
+// # Retiring a pair
+//
+// An inbound SA is never removed on a local timer alone, since the peer
+// may still send on it: it goes at its hard expiry or on the peer's Delete
+// for its pair. The gateway sends a Delete for a pair only DeleteGrace
+// after it last sent ESP on it, so a Delete also says that none of that
+// ESP is still in flight (bounded delay below DeleteGrace). A side that
+// wants a pair gone (the redundant pair of a simultaneous rekey, or an old
+// pair after Linger) deletes its outbound SA and sends that Delete,
+// keeping its inbound SA; the peer deletes both its SAs of the pair and
+// answers with its own Delete (again DeleteGrace after it last sent on
+// the pair), on which the first side removes its inbound SA. IKEv1 does
+// not acknowledge Informational exchanges, so an unanswered Delete is
+// retransmitted (Config.DeleteRetransmit), and again, at most once per
+// DeleteRetransmit.Initial, whenever ESP still arrives on the pair: under
+// finite loss one gets through. The peer's Delete for the active outbound
+// SA makes the newest proven one active (package sadb). See retire.go.
+//
+// # Simultaneous rekeys
+//
+// When both sides complete a Quick Mode for one flow whose lifetimes
+// overlapped (each started before the other completed, as seen by the
+// side evaluating it), the pair of the exchange with the lower message ID
+// wins. The side that initiated the redundant exchange retires its pair
+// as above; the other waits for that. The two sides may judge overlap
+// differently (only the order of local events is known): one side may
+// resolve the collision while the other treats the later exchange as an
+// ordinary rekey and, after Linger, retires the earlier pair. Convergence
+// on one pair, without drops, rests on three facts:
+//
+//   - a side retires a pair only if it initiated a newer exchange for the
+//     flow (Linger: pairs of exchanges that started before it, other than
+//     its collision partner) or initiated the redundant exchange itself;
+//     by causality the two sides cannot each retire the pair the other
+//     keeps (for A to count B's exchange W older than its own L, W's QM1
+//     reached A before A sent L's QM1; for B to count L older than W, L's
+//     QM1 reached B before B sent W's QM1: a cycle);
+//   - Linger never retires the pair a side is sending on, the redundant
+//     pair is retired only after the winner was made active (once
+//     proven), and every Delete makes the receiver fall back to its
+//     newest proven pair, which the sender of the Delete also holds;
+//   - no inbound SA goes before the peer has stopped sending on it and
+//     its last ESP has arrived (its Delete, sent DeleteGrace after it
+//     stopped), retransmission repairs lost Deletes, and a retiring pair
+//     that stays unanswered still ends at its hard expiry.
+//
+// Assumptions: bounded delay below DeleteGrace, finite loss, Linger and
+// the soft-to-hard margin longer than the worst negotiation.
+//
+// Quiescence: after a rekey a flow holds one pair on each side from
+// Linger (plus a round trip, plus DeleteGrace if the retired pair was in
+// use) until its next soft expiry, when the next rekey starts. Several
+// flows are quiescent together only if those windows meet, so Linger
+// should be well below the soft lifetime.
 //
 // A rejected message changes nothing and yields a peer.Reject output. With
 // Config.NotifyRejects (off by default: a reflection risk) a rejected
@@ -128,9 +174,17 @@ type Config struct {
 	// an Informational Delete; 0 keeps them until hard expiry or the
 	// peer's Delete.
 	Linger time.Duration
-	// DeleteGrace is how long a side keeps an inbound SA it asked the
-	// peer to delete after a simultaneous rekey; 0 means 2 s.
+	// DeleteGrace is how long after it last sent ESP on a pair the
+	// gateway waits before sending a Delete for it, so that the receiver
+	// may remove its inbound SA at once; it must exceed the network's
+	// one-way delay bound. An old pair superseded for Linger goes without
+	// that wait. 0 means 1 s.
 	DeleteGrace time.Duration
+	// DeleteRetransmit paces the Deletes of a retiring pair the peer has
+	// not answered yet; zero fields mean 1 s, factor 2, 6 transmissions.
+	// Initial also rate-limits the Deletes re-sent when ESP arrives on
+	// the pair, and the answers to repeated Deletes.
+	DeleteRetransmit quickmode.Backoff
 
 	// NotifyRejects makes the gateway answer a rejected Quick Mode
 	// message of its phase-1 SA with an Informational Notify of the type
@@ -170,9 +224,10 @@ type xinfo struct {
 	start, end uint64 // Gateway.order values
 	done       bool
 	failed     bool
-	resolved   bool // took part in a simultaneous-rekey decision
-	loser      bool // its pair is the redundant one
-	broken     bool // an SA could not be installed; the rest is ignored
+	resolved   bool   // took part in a simultaneous-rekey decision
+	partner    uint32 // M-ID of the exchange it was resolved against
+	loser      bool   // its pair is the redundant one
+	broken     bool   // an SA could not be installed; the rest is ignored
 	soft, hard sadb.Lifetime
 	lifeSet    bool
 }
@@ -183,14 +238,12 @@ func (x *xinfo) open() bool { return !x.done && !x.failed }
 type timerKind uint8
 
 const (
-	timerDeleteInbound timerKind = iota + 1 // grace after a redundant pair's Delete
-	timerDeleteOld                          // Linger: delete pairs of flow older than mid
+	timerDeleteOld timerKind = iota + 1 // Linger: retire pairs of flow older than mid
 )
 
 type timer struct {
 	at   time.Duration
 	kind timerKind
-	spi  uint32
 	mid  uint32
 	flow int
 }
@@ -208,7 +261,10 @@ type Gateway struct {
 	queues  [][][]byte
 	xs      []*xinfo
 	timers  []timer
-	infoIDs []uint32 // received Informational M-IDs, for replays
+	infoIDs []uint32   // received Informational M-IDs, for replays
+	owed    []outgoing // Deletes owed to the peer (retire.go)
+	// deactivated: when each inactive outbound SA stopped being active.
+	deactivated map[uint32]time.Duration
 
 	notifiedAt time.Duration // when the last NotifyRejects Notify went out
 	notified   bool          // whether one ever did
@@ -250,13 +306,23 @@ func New(cfg Config) (*Gateway, error) {
 	def(&cfg.MaxQueue, 16)
 	def(&cfg.MaxSAsPerFlow, 8)
 	if cfg.DeleteGrace == 0 {
-		cfg.DeleteGrace = 2 * time.Second
+		cfg.DeleteGrace = time.Second
+	}
+	if r := &cfg.DeleteRetransmit; r.Initial == 0 {
+		r.Initial = time.Second
+	}
+	if r := &cfg.DeleteRetransmit; r.Factor == 0 {
+		r.Factor = 2
+	}
+	if r := &cfg.DeleteRetransmit; r.MaxTries == 0 {
+		r.MaxTries = 6
 	}
 	if cfg.NotifyInterval == 0 {
 		cfg.NotifyInterval = time.Second
 	}
 	if cfg.MaxQueue < 0 || cfg.ReplayWindow < 0 || cfg.Lifetime.Soft < 0 || cfg.Lifetime.Hard < 0 ||
-		cfg.RekeyFuzz < 0 || cfg.Linger < 0 || cfg.DeleteGrace < 0 || cfg.NotifyInterval < 0 {
+		cfg.RekeyFuzz < 0 || cfg.Linger < 0 || cfg.DeleteGrace < 0 || cfg.NotifyInterval < 0 ||
+		cfg.DeleteRetransmit.Initial < 0 || cfg.DeleteRetransmit.Factor < 1 || cfg.DeleteRetransmit.MaxTries < 1 {
 		return bad("negative limit", nil)
 	}
 	hardSec := uint32((cfg.Lifetime.Hard + time.Second - 1) / time.Second)
@@ -311,7 +377,7 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	cfg.Flows = slices.Clone(cfg.Flows)
 	return &Gateway{cfg: cfg, x: x, db: db, cipher: c, last: last, now: cfg.Start,
-		queues: make([][][]byte, len(cfg.Flows))}, nil
+		queues: make([][][]byte, len(cfg.Flows)), deactivated: map[uint32]time.Duration{}}, nil
 }
 
 // NewPair builds both ends of one phase-1 SA derived from seed (a
@@ -444,6 +510,9 @@ func (g *Gateway) NextTimer() (time.Duration, bool) {
 	}
 	for _, t := range g.timers {
 		take(t.at)
+	}
+	if t, has := g.nextOwed(); has {
+		take(t)
 	}
 	return at, ok
 }

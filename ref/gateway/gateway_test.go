@@ -268,6 +268,8 @@ func TestLifetimesByBytes(t *testing.T) {
 		h.settle()
 		h.send(h.b)
 		h.settle()
+		// B keeps the inbound SA of a pair A deleted for DeleteGrace.
+		h.advance(h.now + 3*time.Second)
 	}
 	soft := countEvents(h.a, func(o peer.Output) bool { return o.Kind == peer.SAEvent && o.Event == peer.SoftExpired })
 	if soft == 0 {
@@ -414,13 +416,23 @@ func TestInformationalDelete(t *testing.T) {
 	if d := cmp.Diff(before, h.b.g.State()); d != "" {
 		t.Errorf("Notification changed SAs:\n%s", d)
 	}
+	// A genuine Delete removes the pair at once; B answers with its own
+	// Delete DeleteGrace after it last sent on the pair (it was active).
 	outs := h.step(h.b, peer.Input{Kind: peer.Receive, Datagram: good})
-	if n := countKind(outs, peer.SAEvent); n != 2 {
+	if countKind(outs, peer.SAEvent) != 2 || countKind(outs, peer.Transmit) != 0 {
 		t.Fatalf("genuine Delete: %+v", outs)
 	}
 	if st := h.b.g.State(); len(st.SAs) != 0 || st.Flows[0].Active != 0 {
 		t.Fatalf("B after Delete: %+v", st)
 	}
+	if at, ok := h.b.g.NextTimer(); !ok || at != h.now+time.Second {
+		t.Fatalf("B's NextTimer = %v %v, want the answer DeleteGrace later", at, ok)
+	}
+	h.now += time.Second
+	if outs := h.step(h.b, peer.Input{Kind: peer.Tick}); countKind(outs, peer.Transmit) != 1 {
+		t.Fatalf("B's answer: %+v", outs)
+	}
+	h.a.inflight = nil
 	before = h.b.g.State()
 	outs = h.step(h.b, peer.Input{Kind: peer.Receive, Datagram: good})
 	if len(outs) != 1 || outs[0].Kind != peer.Reject {
@@ -437,6 +449,7 @@ func TestOperatorDelete(t *testing.T) {
 	aIn := h.b.g.State().Flows[0].Active
 	h.step(h.a, peer.Input{Kind: peer.Delete, SPI: aIn})
 	h.settle()
+	h.advance(h.now + 2*time.Second) // B's inbound SA goes DeleteGrace after the Delete
 	for _, s := range []*side{h.a, h.b} {
 		if st := s.g.State(); len(st.SAs) != 0 || st.Flows[0].Active != 0 || !st.Flows[0].Established {
 			t.Errorf("%v after operator Delete: %+v", s, st)
@@ -635,6 +648,7 @@ func TestLinger(t *testing.T) {
 		t.Fatalf("NextTimer = %v %v, want the linger deadline", at, ok)
 	}
 	h.advance(h.now + 5*time.Second)
+	// Superseded for Linger, the old pair goes with one Delete each way.
 	for _, s := range []*side{h.a, h.b} {
 		if n := len(s.g.State().SAs); n != 2 {
 			t.Errorf("%v holds %d SAs after the linger time, want 2", s, n)

@@ -178,11 +178,6 @@ func (g *Gateway) receiveInfo(h *isakmp.Header, ct, b []byte) {
 			spis = append(spis, binary.BigEndian.Uint32(d.SPI(i)))
 		}
 	}
-	// The peer deletes its inbound SA: ours is the outbound with that SPI,
-	// and its pair goes with it.
-	for _, spi := range spis {
-		if sa := g.db.Outbound(spi); sa != nil {
-			g.deletePair(sa)
-		}
-	}
+	// The peer deletes its inbound SA: ours is the outbound with that SPI.
+	g.peerDeleted(spis)
 }
