@@ -53,46 +53,10 @@ func (r *run) firstInBoth(t *testing.T, name string, got []byte) {
 
 func checkRun(t *testing.T, r *run) {
 	const p = PRFSHA1
-	if len(r.msgs) < 6 {
-		t.Fatalf("only %d ISAKMP messages", len(r.msgs))
-	}
-	// This IKE SA is the one of the first message; the capture also holds
-	// an unrelated half-open Main Mode, filtered out by cookie.
-	ickyA := r.msgs[0].InitiatorCookie[:]
-	var mm []ikeMsg
-	var later []ikeMsg
-	for _, m := range r.msgs {
-		if !bytes.Equal(m.InitiatorCookie[:], ickyA) {
-			continue
-		}
-		if m.Exchange == isakmp.ExchangeMainMode {
-			mm = append(mm, m)
-		} else {
-			later = append(later, m)
-		}
-	}
-	if len(mm) != 6 {
-		t.Fatalf("%d Main Mode messages, want 6", len(mm))
-	}
-	ckyI, ckyR := mm[5].InitiatorCookie[:], mm[5].ResponderCookie[:]
-
+	sa := firstIKESA(t, r)
 	// MM3/MM4 are cleartext: KE and nonce of each side.
-	kePayloads := func(m ikeMsg) (ke, nonce []byte) {
-		ps, _, err := walkPayloads(m.Body, m.NextPayload)
-		if err != nil {
-			t.Fatal(err)
-		}
-		k, ok1 := findPayload(ps, isakmp.PayloadKE)
-		n, ok2 := findPayload(ps, isakmp.PayloadNONCE)
-		if !ok1 || !ok2 {
-			t.Fatal("MM3/MM4 without KE or nonce")
-		}
-		return k.Body, n.Body
-	}
-	gxi, ni := kePayloads(mm[2])
-	gxr, nr := kePayloads(mm[3])
-	checkKE(t, "MM3", gxi)
-	ps1, _, err := walkPayloads(mm[0].Body, mm[0].NextPayload)
+	checkKE(t, "MM3", sa.gxi)
+	ps1, _, err := walkPayloads(sa.mm[0].Body, sa.mm[0].NextPayload)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,70 +65,42 @@ func checkRun(t *testing.T, r *run) {
 		t.Fatal("MM1 without SA payload")
 	}
 	sai := saPayload.Body // SAi_b for HASH_I and HASH_R
-	checkKE(t, "MM4", gxr)
+	checkKE(t, "MM4", sa.gxr)
 
-	skeyid, err := SKEYIDPreSharedKey(p, []byte(vectorPSK), ni, nr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.firstInBoth(t, "SKEYID", skeyid)
-
-	var keys *Keys
+	var k *phase1
 	for side, l := range r.logs {
 		gxy := l.first("shared Diffie Hellman secret")
 		if len(gxy) != 256 {
 			t.Fatalf("%s: no 256-byte phase-1 DH secret", side)
 		}
-		k, err := DeriveKeys(p, skeyid, gxy, ckyI, ckyR)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for name, v := range map[string][]byte{"SKEYID_d": k.SKEYIDd, "SKEYID_a": k.SKEYIDa, "SKEYID_e": k.SKEYIDe} {
+		k = sa.derive(t, gxy)
+		for name, v := range map[string][]byte{"SKEYID_d": k.keys.SKEYIDd, "SKEYID_a": k.keys.SKEYIDa, "SKEYID_e": k.keys.SKEYIDe} {
 			if want := l.first(name); !bytes.Equal(v, want) {
 				t.Errorf("%s: %s computed %x, logged %x", side, name, v, want)
 			}
 		}
-		keys = k
 	}
+	r.firstInBoth(t, "SKEYID", k.skeyid)
+	r.firstInBoth(t, "encryption key Ka", k.ka)
+	if want := r.decTable[hex.EncodeToString(sa.ckyI)]; !bytes.Equal(k.ka, want) {
+		t.Errorf("Ka %x, ikev1_decryption_table has %x", k.ka, want)
+	}
+	r.firstInBoth(t, "initial IV", k.iv.Bytes())
 
-	ka, err := CipherKey(p, keys.SKEYIDe, 16)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.firstInBoth(t, "encryption key Ka", ka)
-	if want := r.decTable[hex.EncodeToString(ckyI)]; !bytes.Equal(ka, want) {
-		t.Errorf("Ka %x, ikev1_decryption_table has %x", ka, want)
-	}
-	iv, err := Phase1IV(p, gxi, gxr, 16)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.firstInBoth(t, "initial IV", iv.Bytes())
-
-	c, err := NewCipher(EncrAESCBC, ka)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// MM5/MM6: decrypt with the chained IV, walk the payloads, and find
-	// the HASH_I/HASH_R strongSwan computed inside.
+	msgs := sa.decrypt(t, k)
+	// MM5/MM6: walk the decrypted payloads and find the HASH_I/HASH_R
+	// strongSwan computed inside.
 	for _, step := range []struct {
 		i    int
 		hash string
 	}{{4, "HASH_I"}, {5, "HASH_R"}} {
-		m := mm[step.i]
-		if m.Flags&isakmp.FlagEncryption == 0 {
-			t.Fatalf("MM%d not encrypted", step.i+1)
-		}
-		var pt []byte
-		pt, iv, err = c.Decrypt(nil, iv, m.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ps, end, err := walkPayloads(pt, m.NextPayload)
+		d := msgs[step.i-4]
+		pt := d.Plaintext
+		ps, end, err := walkPayloads(pt, d.NextPayload)
 		if err != nil {
 			t.Fatalf("MM%d: %v", step.i+1, err)
 		}
-		if len(pt)-end > c.BlockSize() {
+		if len(pt)-end > k.c.BlockSize() {
 			t.Errorf("MM%d: %d bytes of padding", step.i+1, len(pt)-end)
 		}
 		h, ok1 := findPayload(ps, isakmp.PayloadHASH)
@@ -177,7 +113,7 @@ func checkRun(t *testing.T, r *run) {
 		if step.hash == "HASH_R" {
 			auth = HashR
 		}
-		want, err := auth(p, skeyid, gxi, gxr, ckyI, ckyR, sai, id.Body)
+		want, err := auth(p, k.skeyid, sa.gxi, sa.gxr, sa.ckyI, sa.ckyR, sai, id.Body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -185,11 +121,9 @@ func checkRun(t *testing.T, r *run) {
 			t.Errorf("%s: computed %x, MM%d carries %x", step.hash, want, step.i+1, h.Body)
 		}
 		// strongSwan logs the IV after each phase-1 CBC message.
-		r.bothLogs(t, fmt.Sprintf("IV after MM%d", step.i+1), "next IV for MID 0", iv.Bytes())
+		r.bothLogs(t, fmt.Sprintf("IV after MM%d", step.i+1), "next IV for MID 0", d.Next.Bytes())
 	}
-	lastP1 := iv // last ciphertext block of MM6
-
-	checkPhase2(t, r, c, keys, lastP1, later)
+	checkPhase2(t, r, k, msgs[2:])
 }
 
 type quickMode struct {
@@ -198,34 +132,18 @@ type quickMode struct {
 	done       bool
 }
 
-func checkPhase2(t *testing.T, r *run, c *Cipher, keys *Keys, lastP1 IV, msgs []ikeMsg) {
+func checkPhase2(t *testing.T, r *run, k *phase1, msgs []decrypted) {
 	const p = PRFSHA1
-	ivs := map[uint32]IV{}
+	keys := k.keys
 	qms := map[uint32]*quickMode{}
 	var order []uint32
-	seen := map[string]bool{}
 	var nQM, nInfo int
 	for _, m := range msgs {
-		if seen[string(m.Raw)] {
+		if m.Retransmit {
 			continue // a retransmission repeats the ciphertext and IV chain
 		}
-		seen[string(m.Raw)] = true
-		if m.Flags&isakmp.FlagEncryption == 0 {
-			t.Fatalf("M-ID %d: phase-2 message in the clear", m.MessageID)
-		}
 		ivName := fmt.Sprintf("next IV for MID %d", m.MessageID)
-		iv, ok := ivs[m.MessageID]
-		if !ok {
-			var err error
-			if iv, err = Phase2IV(p, lastP1, m.MessageID); err != nil {
-				t.Fatal(err)
-			}
-		}
-		pt, next, err := c.Decrypt(nil, iv, m.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ivs[m.MessageID] = next
+		iv, pt := m.IV, m.Plaintext
 		// Both sides log the IV each message of an M-ID is processed with:
 		// the derived one first, then the chained ones.
 		r.bothLogs(t, fmt.Sprintf("M-ID %d IV", m.MessageID), ivName, iv.Bytes())
@@ -237,7 +155,7 @@ func checkPhase2(t *testing.T, r *run, c *Cipher, keys *Keys, lastP1 IV, msgs []
 		if err != nil {
 			t.Fatalf("M-ID %d: decrypted body does not walk: %v", m.MessageID, err)
 		}
-		if len(pt)-end > c.BlockSize() {
+		if len(pt)-end > k.c.BlockSize() {
 			t.Errorf("M-ID %d: %d bytes of padding", m.MessageID, len(pt)-end)
 		}
 		if len(ps) == 0 || ps[0].Type != isakmp.PayloadHASH {

@@ -5,23 +5,19 @@ package ikecrypto
 // Ka of ikev1_decryption_table and its own IV chain) and our pipeline (Ka,
 // phase-1 IV and phase-2 IVs derived by this package, then ref/isakmp's
 // strict parser) must show the same payloads, field by field. Both sides are
-// reduced to "name=value" lines in tshark's dissection order. tshark is run
-// with -T pdml, as cmd/internal/dump's differential does: its -T json repeats
-// keys inside one object (one "isakmp.typepayload" per payload), which a JSON
-// decoder into maps silently collapses.
+// reduced to "name=value" lines in tshark's dissection order; corpus/tshark
+// runs tshark and reads its PDML.
 
 import (
 	"bytes"
 	"encoding/hex"
-	"encoding/xml"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/hitless-ike/hitless/corpus/tshark"
 	"github.com/hitless-ike/hitless/ref/isakmp"
 )
 
@@ -31,15 +27,15 @@ import (
 const headerLines = 2
 
 func TestTsharkDecryptedPayloads(t *testing.T) {
-	tshark, err := exec.LookPath("tshark")
+	bin, err := tshark.Find()
 	if err != nil {
-		t.Skip("tshark not installed; CI installs it (apt-get install tshark): skipping the decrypted-payload differential against Wireshark")
+		t.Skipf("%v; CI installs it: skipping the decrypted-payload differential against Wireshark", err)
 	}
 	for _, name := range []string{"libipsec", "fakesa"} {
 		t.Run(name, func(t *testing.T) {
 			r := loadRun(t, name)
 			ours := decryptIKESA(t, r)
-			theirs := tsharkDecrypted(t, tshark, filepath.Join(vectorsDir, name))
+			theirs := tsharkDecrypted(t, bin, filepath.Join(vectorsDir, name))
 			counts := map[isakmp.ExchangeType]int{}
 			fields := 0
 			for _, m := range ours {
@@ -112,13 +108,6 @@ func checkDiffDetects(t *testing.T, ours []decrypted) {
 	t.Error("no Quick Mode message with a nonce to corrupt")
 }
 
-// decrypted is one encrypted message of the run's IKE SA with the plaintext
-// this package computed for it.
-type decrypted struct {
-	ikeMsg
-	Plaintext []byte
-}
-
 // decryptIKESA decrypts every encrypted message of the IKE SA that starts
 // the capture, with keys and IVs derived here from the PSK, the cleartext
 // Main Mode and the phase-1 DH secret (which cannot be recomputed without
@@ -126,89 +115,8 @@ type decrypted struct {
 // test checks each of these values; here they only have to decrypt.
 func decryptIKESA(t *testing.T, r *run) []decrypted {
 	t.Helper()
-	const p = PRFSHA1
-	icky := r.msgs[0].InitiatorCookie
-	var mm, later []ikeMsg
-	for _, m := range r.msgs {
-		switch {
-		case m.InitiatorCookie != icky:
-		case m.Exchange == isakmp.ExchangeMainMode:
-			mm = append(mm, m)
-		default:
-			later = append(later, m)
-		}
-	}
-	if len(mm) != 6 {
-		t.Fatalf("%d Main Mode messages, want 6", len(mm))
-	}
-	keNonce := func(m ikeMsg) (ke, nonce []byte) {
-		ps, _, err := walkPayloads(m.Body, m.NextPayload)
-		if err != nil {
-			t.Fatal(err)
-		}
-		k, ok1 := findPayload(ps, isakmp.PayloadKE)
-		n, ok2 := findPayload(ps, isakmp.PayloadNONCE)
-		if !ok1 || !ok2 {
-			t.Fatal("MM3/MM4 without KE or nonce")
-		}
-		return k.Body, n.Body
-	}
-	gxi, ni := keNonce(mm[2])
-	gxr, nr := keNonce(mm[3])
-	skeyid, err := SKEYIDPreSharedKey(p, []byte(vectorPSK), ni, nr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := DeriveKeys(p, skeyid, r.logs["initiator"].first("shared Diffie Hellman secret"),
-		mm[5].InitiatorCookie[:], mm[5].ResponderCookie[:])
-	if err != nil {
-		t.Fatal(err)
-	}
-	ka, err := CipherKey(p, keys.SKEYIDe, 16)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := NewCipher(EncrAESCBC, ka)
-	if err != nil {
-		t.Fatal(err)
-	}
-	iv, err := Phase1IV(p, gxi, gxr, c.BlockSize())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []decrypted
-	decrypt := func(m ikeMsg, iv IV) IV {
-		if m.Flags&isakmp.FlagEncryption == 0 {
-			t.Fatalf("frame %d: expected an encrypted message", m.Frame)
-		}
-		pt, next, err := c.Decrypt(nil, iv, m.Body)
-		if err != nil {
-			t.Fatalf("frame %d: %v", m.Frame, err)
-		}
-		out = append(out, decrypted{ikeMsg: m, Plaintext: pt})
-		return next
-	}
-	iv = decrypt(mm[4], iv)
-	lastP1 := decrypt(mm[5], iv)
-	ivs := map[uint32]IV{}
-	plain := map[string][]byte{}
-	for _, m := range later {
-		if pt, ok := plain[string(m.Raw)]; ok {
-			// A retransmission repeats the ciphertext; it does not advance
-			// the IV chain.
-			out = append(out, decrypted{ikeMsg: m, Plaintext: pt})
-			continue
-		}
-		iv, ok := ivs[m.MessageID]
-		if !ok {
-			if iv, err = Phase2IV(p, lastP1, m.MessageID); err != nil {
-				t.Fatal(err)
-			}
-		}
-		ivs[m.MessageID] = decrypt(m, iv)
-		plain[string(m.Raw)] = out[len(out)-1].Plaintext
-	}
-	return out
+	sa := firstIKESA(t, r)
+	return sa.decrypt(t, sa.derive(t, r.logs["initiator"].first("shared Diffie Hellman secret")))
 }
 
 // lines reduces our decryption of m, parsed by ref/isakmp, to the lines
@@ -334,36 +242,8 @@ func diffLines(ours, theirs []string) string {
 			fmt.Fprintf(&b, "line %d, field %s: ours %q, tshark %q\n", i+1, field, o, th)
 		}
 	}
-	fmt.Fprintf(&b, "   %-50s | %s\n", "ours", "tshark")
-	for i := 0; i < len(ours) || i < len(theirs); i++ {
-		var o, th string
-		if i < len(ours) {
-			o = ours[i]
-		}
-		if i < len(theirs) {
-			th = theirs[i]
-		}
-		mark := "  "
-		if o != th {
-			mark = "!!"
-		}
-		fmt.Fprintf(&b, "%s %-50.50s | %.50s\n", mark, o, th)
-	}
+	b.WriteString(tshark.SideBySide(ours, theirs))
 	return b.String()
-}
-
-type p2Field struct {
-	Name   string    `xml:"name,attr"`
-	Show   string    `xml:"show,attr"`
-	Value  string    `xml:"value,attr"`
-	Fields []p2Field `xml:"field"`
-}
-
-type p2Packet struct {
-	Protos []struct {
-		Name   string    `xml:"name,attr"`
-		Fields []p2Field `xml:"field"`
-	} `xml:"proto"`
 }
 
 // tsharkDecrypted runs tshark over dir's capture with dir's key table and
@@ -371,7 +251,7 @@ type p2Packet struct {
 // table is copied into a fresh configuration directory: Wireshark reads
 // its UAT files from WIRESHARK_CONFIG_DIR, and the source tree stays
 // untouched.
-func tsharkDecrypted(t *testing.T, tshark, dir string) map[int][]string {
+func tsharkDecrypted(t *testing.T, bin, dir string) map[int][]string {
 	t.Helper()
 	table, err := os.ReadFile(filepath.Join(dir, "ikev1_decryption_table"))
 	if err != nil {
@@ -381,54 +261,35 @@ func tsharkDecrypted(t *testing.T, tshark, dir string) map[int][]string {
 	if err := os.WriteFile(filepath.Join(conf, "ikev1_decryption_table"), table, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(tshark, "-r", filepath.Join(dir, "capture.pcap"), "-n", "-T", "pdml", "-O", "isakmp", "-Y", "isakmp.enc.data")
-	cmd.Env = append(os.Environ(), "WIRESHARK_CONFIG_DIR="+conf)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	packets, err := tshark.Run(bin, filepath.Join(dir, "capture.pcap"), tshark.Options{
+		Filter:    "isakmp.enc.data",
+		ConfigDir: conf,
+		Args:      []string{"-O", "isakmp"},
+	})
 	if err != nil {
-		t.Fatalf("tshark: %v\n%s", err, stderr.Bytes())
+		t.Fatal(err)
 	}
 	views := map[int][]string{}
-	dec := xml.NewDecoder(bytes.NewReader(out))
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			break
-		}
-		se, ok := tok.(xml.StartElement)
-		if !ok || se.Name.Local != "packet" {
-			continue
-		}
-		var p p2Packet
-		if err := dec.DecodeElement(&p, &se); err != nil {
-			t.Fatal(err)
-		}
-		frame := 0
+	for _, p := range packets {
 		var lines []string
 		for _, pr := range p.Protos {
-			switch pr.Name {
-			case "geninfo":
-				for _, f := range pr.Fields {
-					if f.Name == "num" {
-						frame, _ = strconv.Atoi(f.Show)
-					}
-				}
-			case "isakmp":
-				for _, f := range pr.Fields {
-					switch f.Name {
-					case "isakmp.exchangetype":
-						lines = append(lines, "exchangetype="+f.Show)
-					case "isakmp.messageid":
-						lines = append(lines, "messageid="+f.Value)
-					case "isakmp.enc.data":
-						for _, c := range f.Fields {
-							lines = tsharkDecryptedField(lines, c, 0)
-						}
+			if pr.Name != "isakmp" {
+				continue
+			}
+			for _, f := range pr.Fields {
+				switch f.Name {
+				case "isakmp.exchangetype":
+					lines = append(lines, "exchangetype="+f.Show)
+				case "isakmp.messageid":
+					lines = append(lines, "messageid="+f.Value)
+				case "isakmp.enc.data":
+					for _, c := range f.Fields {
+						lines = tsharkDecryptedField(lines, c, 0)
 					}
 				}
 			}
 		}
+		frame := p.Frame()
 		if frame == 0 {
 			t.Fatal("tshark packet without a frame number")
 		}
@@ -444,7 +305,7 @@ func tsharkDecrypted(t *testing.T, tshark, dir string) map[int][]string {
 // tree. depth counts enclosing payloads, so that only top-level payloads
 // report a length (ours come from the payload walk; proposal and
 // transform lengths are checked by the parser, not rendered).
-func tsharkDecryptedField(lines []string, f p2Field, depth int) []string {
+func tsharkDecryptedField(lines []string, f tshark.Field, depth int) []string {
 	add := func(k, v string) { lines = append(lines, k+"="+v) }
 	name := strings.TrimPrefix(f.Name, "isakmp.")
 	switch name {
@@ -468,24 +329,9 @@ func tsharkDecryptedField(lines []string, f p2Field, depth int) []string {
 	case "id.data":
 		// The data is dissected into typed children (address, mask...);
 		// their raw bytes in order are the ID data.
-		var v string
-		for _, c := range f.Fields {
-			v += c.Value
-		}
-		add(name, v)
+		add(name, f.JoinValues())
 	case "ipsec.attr", "ike.attr":
-		var typ, format, val string
-		for _, c := range f.Fields {
-			switch c.Name[strings.LastIndexByte(c.Name, '.')+1:] {
-			case "type":
-				typ = c.Show
-			case "format":
-				format = c.Show
-			case "value":
-				val = c.Value
-			}
-		}
-		add("attr", typ+"/"+format+"/"+val)
+		add("attr", f.Child("type").Show+"/"+f.Child("format").Show+"/"+f.Child("value").Value)
 	}
 	return lines
 }

@@ -322,6 +322,141 @@ func loadRun(t testing.TB, name string) *run {
 	return r
 }
 
+// ikeSA is the IKE SA that starts a run's capture (the capture also holds
+// an unrelated half-open Main Mode, filtered out by cookie): its six Main
+// Mode messages, the messages after them, and the cleartext KE and nonce of
+// MM3 and MM4.
+type ikeSA struct {
+	mm, later  []ikeMsg
+	ckyI, ckyR []byte
+	gxi, ni    []byte // MM3
+	gxr, nr    []byte // MM4
+}
+
+func firstIKESA(t *testing.T, r *run) *ikeSA {
+	t.Helper()
+	if len(r.msgs) < 6 {
+		t.Fatalf("only %d ISAKMP messages", len(r.msgs))
+	}
+	sa := &ikeSA{}
+	icky := r.msgs[0].InitiatorCookie
+	for _, m := range r.msgs {
+		switch {
+		case m.InitiatorCookie != icky:
+		case m.Exchange == isakmp.ExchangeMainMode:
+			sa.mm = append(sa.mm, m)
+		default:
+			sa.later = append(sa.later, m)
+		}
+	}
+	if len(sa.mm) != 6 {
+		t.Fatalf("%d Main Mode messages, want 6", len(sa.mm))
+	}
+	sa.ckyI, sa.ckyR = sa.mm[5].InitiatorCookie[:], sa.mm[5].ResponderCookie[:]
+	keNonce := func(m ikeMsg) (ke, nonce []byte) {
+		ps, _, err := walkPayloads(m.Body, m.NextPayload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, ok1 := findPayload(ps, isakmp.PayloadKE)
+		n, ok2 := findPayload(ps, isakmp.PayloadNONCE)
+		if !ok1 || !ok2 {
+			t.Fatal("MM3/MM4 without KE or nonce")
+		}
+		return k.Body, n.Body
+	}
+	sa.gxi, sa.ni = keNonce(sa.mm[2])
+	sa.gxr, sa.nr = keNonce(sa.mm[3])
+	return sa
+}
+
+// phase1 is what this package derives for the runs' IKE SA
+// (aes128-sha1, pre-shared key) from the PSK and a phase-1 DH secret.
+type phase1 struct {
+	skeyid []byte
+	keys   *Keys
+	ka     []byte
+	c      *Cipher
+	iv     IV // the initial phase-1 IV, MM5's
+}
+
+// derive computes the phase-1 keys and initial IV of sa. gxy cannot be
+// recomputed without the private exponents, so callers take it from a log.
+func (sa *ikeSA) derive(t *testing.T, gxy []byte) *phase1 {
+	t.Helper()
+	const p = PRFSHA1
+	k := &phase1{}
+	var err error
+	if k.skeyid, err = SKEYIDPreSharedKey(p, []byte(vectorPSK), sa.ni, sa.nr); err != nil {
+		t.Fatal(err)
+	}
+	if k.keys, err = DeriveKeys(p, k.skeyid, gxy, sa.ckyI, sa.ckyR); err != nil {
+		t.Fatal(err)
+	}
+	if k.ka, err = CipherKey(p, k.keys.SKEYIDe, 16); err != nil {
+		t.Fatal(err)
+	}
+	if k.c, err = NewCipher(EncrAESCBC, k.ka); err != nil {
+		t.Fatal(err)
+	}
+	if k.iv, err = Phase1IV(p, sa.gxi, sa.gxr, k.c.BlockSize()); err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// decrypted is one encrypted message of an IKE SA with the IV it was
+// decrypted with, the IV it left for the next message of its exchange,
+// and its plaintext.
+type decrypted struct {
+	ikeMsg
+	IV, Next  IV
+	Plaintext []byte
+	// Retransmit marks a repeat of an earlier ciphertext: it does not
+	// advance the IV chain, and shares the earlier message's fields.
+	Retransmit bool
+}
+
+// decrypt decrypts MM5, MM6 and every later message of sa with k, chaining
+// IVs: phase 1 from k.iv, each phase-2 M-ID from the IV Phase2IV derives
+// from the last phase-1 ciphertext block. The known-answer test checks
+// every IV against the logs; the tshark test only needs the plaintexts.
+func (sa *ikeSA) decrypt(t *testing.T, k *phase1) []decrypted {
+	t.Helper()
+	var out []decrypted
+	dec := func(m ikeMsg, iv IV) IV {
+		if m.Flags&isakmp.FlagEncryption == 0 {
+			t.Fatalf("frame %d (exchange %d, M-ID %d): expected an encrypted message", m.Frame, m.Exchange, m.MessageID)
+		}
+		pt, next, err := k.c.Decrypt(nil, iv, m.Body)
+		if err != nil {
+			t.Fatalf("frame %d: %v", m.Frame, err)
+		}
+		out = append(out, decrypted{ikeMsg: m, IV: iv, Next: next, Plaintext: pt})
+		return next
+	}
+	lastP1 := dec(sa.mm[5], dec(sa.mm[4], k.iv))
+	ivs := map[uint32]IV{}
+	first := map[string]decrypted{}
+	for _, m := range sa.later {
+		if d, ok := first[string(m.Raw)]; ok {
+			d.ikeMsg, d.Retransmit = m, true
+			out = append(out, d)
+			continue
+		}
+		iv, ok := ivs[m.MessageID]
+		if !ok {
+			var err error
+			if iv, err = Phase2IV(PRFSHA1, lastP1, m.MessageID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ivs[m.MessageID] = dec(m, iv)
+		first[string(m.Raw)] = out[len(out)-1]
+	}
+	return out
+}
+
 func TestReadCharonLog(t *testing.T) {
 	// Input classes: well-formed multi-line dump, interleaved threads,
 	// truncated dump (error), bad hex (error).

@@ -3,16 +3,15 @@ package dump
 import (
 	"bytes"
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/hitless-ike/hitless/corpus/capture"
+	"github.com/hitless-ike/hitless/corpus/tshark"
 )
 
 // The differential test: tshark's ISAKMP dissector and our dump (through
@@ -27,9 +26,9 @@ var shippedCaptures = []string{
 }
 
 func TestTsharkDifferential(t *testing.T) {
-	tshark, err := exec.LookPath("tshark")
+	bin, err := tshark.Find()
 	if err != nil {
-		t.Skip("tshark is not installed (apt-get install tshark): skipping the differential test against Wireshark's dissector")
+		t.Skipf("%v: skipping the differential test against Wireshark's dissector", err)
 	}
 	synthetic := filepath.Join(t.TempDir(), "synthetic.pcap")
 	if err := os.WriteFile(synthetic, testCapture(t), 0o644); err != nil {
@@ -37,7 +36,7 @@ func TestTsharkDifferential(t *testing.T) {
 	}
 	for _, path := range append(shippedCaptures, synthetic) {
 		t.Run(filepath.Base(filepath.Dir(path))+"/"+filepath.Base(path), func(t *testing.T) {
-			theirs := tsharkViews(t, tshark, path)
+			theirs := tsharkViews(t, bin, path)
 			ours := ourViews(t, path)
 			if len(theirs) == 0 {
 				t.Fatal("tshark found no ISAKMP messages")
@@ -49,7 +48,7 @@ func TestTsharkDifferential(t *testing.T) {
 					continue
 				}
 				if strings.Join(ov, "\n") != strings.Join(tv, "\n") {
-					t.Errorf("frame %d: views differ\n%s", frame, sideBySide(ov, tv))
+					t.Errorf("frame %d: views differ\n%s", frame, tshark.SideBySide(ov, tv))
 				}
 			}
 			for frame := range ours {
@@ -61,85 +60,26 @@ func TestTsharkDifferential(t *testing.T) {
 	}
 }
 
-func sideBySide(ours, theirs []string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "   %-60s | %s\n", "ours", "tshark")
-	for i := 0; i < len(ours) || i < len(theirs); i++ {
-		var o, th string
-		if i < len(ours) {
-			o = ours[i]
-		}
-		if i < len(theirs) {
-			th = theirs[i]
-		}
-		mark := "  "
-		if o != th {
-			mark = "!!"
-		}
-		fmt.Fprintf(&b, "%s %-60.60s | %.60s\n", mark, o, th)
-	}
-	return b.String()
-}
-
-type pdmlField struct {
-	Name   string      `xml:"name,attr"`
-	Show   string      `xml:"show,attr"`
-	Value  string      `xml:"value,attr"`
-	Size   string      `xml:"size,attr"`
-	Fields []pdmlField `xml:"field"`
-}
-
-type pdmlProto struct {
-	Name   string      `xml:"name,attr"`
-	Fields []pdmlField `xml:"field"`
-}
-
-type pdmlPacket struct {
-	Protos []pdmlProto `xml:"proto"`
-}
-
 // tsharkViews runs tshark -T pdml and reduces each ISAKMP message to lines.
-func tsharkViews(t *testing.T, tshark, path string) map[int][]string {
-	cmd := exec.Command(tshark, "-r", path, "-n", "-T", "pdml", "-Y", "isakmp")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+func tsharkViews(t *testing.T, bin, path string) map[int][]string {
+	packets, err := tshark.Run(bin, path, tshark.Options{Filter: "isakmp"})
 	if err != nil {
-		t.Fatalf("tshark: %v\n%s", err, stderr.Bytes())
+		t.Fatal(err)
 	}
-	dec := xml.NewDecoder(bytes.NewReader(out))
 	views := map[int][]string{}
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			break
-		}
-		se, ok := tok.(xml.StartElement)
-		if !ok || se.Name.Local != "packet" {
-			continue
-		}
-		var p pdmlPacket
-		if err := dec.DecodeElement(&p, &se); err != nil {
-			t.Fatal(err)
-		}
-		frame := 0
+	for _, p := range packets {
+		frame := p.Frame()
 		var lines []string
 		for _, pr := range p.Protos {
-			switch pr.Name {
-			case "geninfo":
-				for _, f := range pr.Fields {
-					if f.Name == "num" {
-						frame, _ = strconv.Atoi(f.Show)
-					}
-				}
-			case "isakmp":
-				if lines != nil {
-					t.Fatalf("frame %d: two ISAKMP messages in one datagram", frame)
-				}
-				lines = []string{}
-				for _, f := range pr.Fields {
-					lines = tsharkField(lines, f, true)
-				}
+			if pr.Name != "isakmp" {
+				continue
+			}
+			if lines != nil {
+				t.Fatalf("frame %d: two ISAKMP messages in one datagram", frame)
+			}
+			lines = []string{}
+			for _, f := range pr.Fields {
+				lines = tsharkField(lines, f, true)
 			}
 		}
 		if lines != nil {
@@ -149,7 +89,7 @@ func tsharkViews(t *testing.T, tshark, path string) map[int][]string {
 	return views
 }
 
-func tsharkField(lines []string, f pdmlField, top bool) []string {
+func tsharkField(lines []string, f tshark.Field, top bool) []string {
 	add := func(k, v string) { lines = append(lines, k+"="+v) }
 	switch f.Name {
 	case "isakmp.ispi", "isakmp.rspi", "isakmp.version", "isakmp.flags", "isakmp.messageid",
@@ -175,25 +115,10 @@ func tsharkField(lines []string, f pdmlField, top bool) []string {
 	case "isakmp.typepayload":
 		add("payload", f.Show)
 	case "isakmp.id.data":
-		var v string
-		for _, c := range f.Fields {
-			v += c.Value
-		}
-		add("id.data", v)
+		add("id.data", f.JoinValues())
 		return lines
 	case "isakmp.ike.attr", "isakmp.ipsec.attr":
-		var typ, format, val string
-		for _, c := range f.Fields {
-			switch strings.TrimPrefix(strings.TrimPrefix(c.Name, "isakmp.ike.attr."), "isakmp.ipsec.attr.") {
-			case "type":
-				typ = c.Show
-			case "format":
-				format = c.Show
-			case "value":
-				val = c.Value
-			}
-		}
-		add("attr", typ+"/"+format+"/"+val)
+		add("attr", f.Child("type").Show+"/"+f.Child("format").Show+"/"+f.Child("value").Value)
 		return lines
 	case "isakmp.vid_string":
 		// Names differ in wording; whether the vendor is known must agree
