@@ -32,6 +32,7 @@ all: test
 
 test:
 	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -tags hitlessbroken ./props/... ./ref/gateway/...
 
 # fuzz runs every Fuzz* target in FUZZ_PKGS for FUZZTIME each.
 fuzz:

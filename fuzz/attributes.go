@@ -5,8 +5,6 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/hitless-ike/hitless/corpus"
 	"github.com/hitless-ike/hitless/ref/isakmp"
 )
@@ -50,7 +48,7 @@ func encodeAttributes(as []isakmp.Attribute) []byte {
 	return b
 }
 
-// sameAttributes compares attribute lists; cmp.Diff, by reflection, is
+// sameAttributes compares attribute lists; diff, by reflection, is
 // too slow for the long lists the fuzzer builds and only explains failures.
 func sameAttributes(a, b []isakmp.Attribute) bool {
 	if len(a) != len(b) {
@@ -146,13 +144,13 @@ func Attributes(t T, b []byte) {
 		}
 		got := m.Payloads[0].(*isakmp.SA).Proposals[0].Transforms[0].Attributes
 		if !sameAttributes(want, got) {
-			t.Fatalf("esp=%v: attributes differ from the RFC model (-model +Parse):\n%s", esp, cmp.Diff(want, got))
+			t.Fatalf("esp=%v: attributes differ from the RFC model (-model +Parse):\n%s", esp, diff(want, got))
 		}
 		if verr != nil {
 			t.Fatalf("esp=%v: View fails on what Parse accepts: %v", esp, verr)
 		}
 		if !sameAttributes(got, vas) {
-			t.Fatalf("esp=%v: View walk differs (-Parse +View):\n%s", esp, cmp.Diff(got, vas))
+			t.Fatalf("esp=%v: View walk differs (-Parse +View):\n%s", esp, diff(got, vas))
 		}
 		if enc := encodeAttributes(got); !bytes.Equal(enc, b) {
 			t.Fatalf("esp=%v: attributes re-encode to %x, input %x", esp, enc, b)

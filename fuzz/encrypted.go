@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/hitless-ike/hitless/ref/ikecrypto"
 	"github.com/hitless-ike/hitless/ref/isakmp"
 )
@@ -184,14 +182,15 @@ func checkBody(t T, first isakmp.PayloadType, plain []byte) {
 	case lerr != nil:
 		t.Fatalf("lenient rejects a body strict accepts: %v", lerr)
 	case !same(sb, lb):
-		t.Fatalf("lenient body differs from strict (-strict +lenient):\n%s", cmp.Diff(sb, lb, cmpOpts))
+		t.Fatalf("lenient body differs from strict (-strict +lenient):\n%s", diff(sb, lb))
 	}
 	for _, o := range []isakmp.ParseOptions{{}, lenient} {
 		body, perr := sb, err
 		if o.Lenient {
 			body, perr = lb, lerr
 		}
-		w := bodyWalk(t, first, plain, o)
+		w := &walk{}
+		bodyWalk(t, first, plain, o, w)
 		if (perr == nil) != (w.err == nil) || (perr != nil && !sameError(perr, w.err)) {
 			t.Fatalf("lenient=%v: ParsePayloads error %v, View error %v", o.Lenient, perr, w.err)
 		}
@@ -204,9 +203,9 @@ func checkBody(t T, first isakmp.PayloadType, plain []byte) {
 
 // bodyWalk walks a decrypted body with View.StartPayloads, as viewWalk
 // walks a message.
-func bodyWalk(t T, first isakmp.PayloadType, plain []byte, o isakmp.ParseOptions) walk {
+func bodyWalk(t T, first isakmp.PayloadType, plain []byte, o isakmp.ParseOptions, w *walk) {
 	var v isakmp.View
-	var w walk
+	w.reset()
 	v.StartPayloads(first, plain, o)
 	for v.Next() {
 		w.types = append(w.types, v.Type())
@@ -218,6 +217,5 @@ func bodyWalk(t T, first isakmp.PayloadType, plain []byte, o isakmp.ParseOptions
 	}
 	w.err = v.Err()
 	w.padding = nz(v.Padding())
-	w.notes = append([]isakmp.Note(nil), v.Notes()...)
-	return w
+	w.notes = append(w.notes, v.Notes()...)
 }

@@ -236,7 +236,7 @@ func startInitiator(sel byte) (*qmInitiator, error) {
 	req.PFS = qmGroups[int(sel)%len(qmGroups)]
 	ev, mid, err := x.Initiate(nil, qmTime, req)
 	if err != nil || len(ev) != 1 || ev[0].Kind != quickmode.EventSend {
-		return nil, errors.Join(ErrHarness, err, errors.New("Initiate did not send one QM1"))
+		return nil, errors.Join(ErrHarness, err, errors.New("the initiator did not send one QM1"))
 	}
 	qm1 := ev[0].Datagram
 	m, err := isakmp.Parse(qm1)

@@ -3,8 +3,6 @@ package fuzz
 import (
 	"bytes"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/hitless-ike/hitless/ref/isakmp"
 )
 
@@ -20,14 +18,27 @@ type walk struct {
 	trail   []byte
 	notes   []isakmp.Note
 	err     error
+	enc     []byte // scratch for re-encoding one payload
 }
 
-func viewWalk(t T, b []byte, o isakmp.ParseOptions) walk {
+// reset empties w for reuse, keeping its slices' capacity but none of the
+// input or payloads they pointed to.
+func (w *walk) reset() {
+	clear(w.bodies)
+	clear(w.decoded)
+	*w = walk{
+		types: w.types[:0], bodies: w.bodies[:0], decoded: w.decoded[:0],
+		notes: w.notes[:0], enc: w.enc[:0],
+	}
+}
+
+// viewWalk walks b with a View into w, which it resets first.
+func viewWalk(t T, b []byte, o isakmp.ParseOptions, w *walk) {
 	var v isakmp.View
-	var w walk
+	w.reset()
 	w.header, w.err = v.StartWith(b, o)
 	if w.err != nil {
-		return w
+		return
 	}
 	for v.Next() {
 		w.types = append(w.types, v.Type())
@@ -39,8 +50,7 @@ func viewWalk(t T, b []byte, o isakmp.ParseOptions) walk {
 	}
 	w.err = v.Err()
 	w.ct, w.padding, w.trail = nz(v.Ciphertext()), nz(v.Padding()), nz(v.Trailing())
-	w.notes = append([]isakmp.Note(nil), v.Notes()...)
-	return w
+	w.notes = append(w.notes, v.Notes()...)
 }
 
 func nz(b []byte) []byte {
@@ -125,9 +135,12 @@ func readSA(r *isakmp.SAReader) (*isakmp.SA, error) {
 // header, payload types and bodies, the same decoded payloads, padding,
 // trailing bytes and notes.
 func ViewVsParse(t T, b []byte) {
-	for _, o := range []isakmp.ParseOptions{{}, lenient} {
+	s := getScratch()
+	defer s.put()
+	w := &s.w
+	for _, o := range [...]isakmp.ParseOptions{{}, lenient} {
 		m, err := isakmp.ParseWith(b, o)
-		w := viewWalk(t, b, o)
+		viewWalk(t, b, o, w)
 		if (err == nil) != (w.err == nil) {
 			t.Fatalf("lenient=%v: Parse error %v, View error %v", o.Lenient, err, w.err)
 		}
@@ -141,7 +154,7 @@ func ViewVsParse(t T, b []byte) {
 	}
 }
 
-func compareWalk(t T, o isakmp.ParseOptions, m *isakmp.Message, w walk) {
+func compareWalk(t T, o isakmp.ParseOptions, m *isakmp.Message, w *walk) {
 	t.Helper()
 	if w.header != m.Header {
 		t.Fatalf("lenient=%v: headers differ: View %+v, Parse %+v", o.Lenient, w.header, m.Header)
@@ -153,25 +166,26 @@ func compareWalk(t T, o isakmp.ParseOptions, m *isakmp.Message, w walk) {
 		if p.Type() != w.types[i] {
 			t.Fatalf("payload %d: View type %v, Parse %v", i, w.types[i], p.Type())
 		}
-		enc, err := isakmp.AppendPayloads(nil, []isakmp.Payload{p})
+		enc, err := isakmp.AppendPayloads(w.enc[:0], m.Payloads[i:i+1])
 		if err != nil {
 			t.Fatalf("payload %d: %v", i, err)
 		}
+		w.enc = enc
 		// Marshal zeroes reserved fields a lenient parse tolerated.
 		if !o.Lenient && !bytes.Equal(enc[4:], w.bodies[i]) {
 			t.Fatalf("payload %d (%v): body %x, Parse re-encodes %x", i, p.Type(), w.bodies[i], enc[4:])
 		}
 		if w.decoded[i] != nil {
-			if !same(p, w.decoded[i]) {
-				t.Fatalf("payload %d (%v): View accessor differs (-Parse +View):\n%s", i, p.Type(), cmp.Diff(p, w.decoded[i], cmpOpts))
+			if !eqPayload(p, w.decoded[i]) {
+				t.Fatalf("payload %d (%v): View accessor differs (-Parse +View):\n%s", i, p.Type(), diff(p, w.decoded[i]))
 			}
 		}
 	}
 	if !bytes.Equal(w.ct, m.Ciphertext) || !bytes.Equal(w.padding, m.Padding) || !bytes.Equal(w.trail, m.Trailing) {
 		t.Fatalf("lenient=%v: ciphertext/padding/trailing differ", o.Lenient)
 	}
-	if !same(m.Notes, nilIfEmpty(w.notes)) {
-		t.Fatalf("lenient=%v: notes differ (-Parse +View):\n%s", o.Lenient, cmp.Diff(m.Notes, nilIfEmpty(w.notes), cmpOpts))
+	if !eqNotes(m.Notes, nilIfEmpty(w.notes)) {
+		t.Fatalf("lenient=%v: notes differ (-Parse +View):\n%s", o.Lenient, diff(m.Notes, nilIfEmpty(w.notes)))
 	}
 }
 

@@ -3,6 +3,8 @@ package props
 import (
 	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,6 +39,10 @@ type CheckOptions struct {
 	FailFile string
 	// ReplayOnly runs only FailFile, no new schedules.
 	ReplayOnly bool
+	// SaveFailFile, if set, is where the rapid fail file of the failing
+	// schedule is written (e.g. to commit it as a regression input that
+	// FailFile replays). Its directory must exist.
+	SaveFailFile string
 	// Progress, if set, is called after each schedule that passed.
 	Progress func(Progress)
 }
@@ -93,6 +99,11 @@ func Check(pair Pair, opts CheckOptions) Result {
 	rapidMu.Lock()
 	defer rapidMu.Unlock()
 	testing.Init() // rapid consults testing.Short; a no-op under go test
+	if !flag.Parsed() {
+		// testing.Short panics before the flags were parsed, as they are
+		// not in a program that is not a test (e.g. hitless check).
+		_ = flag.CommandLine.Parse(nil)
+	}
 	if opts.Checks <= 0 {
 		opts.Checks = 100
 	}
@@ -132,8 +143,16 @@ func Check(pair Pair, opts CheckOptions) Result {
 	run := func(seed uint64, failfile string, checks int) bool {
 		setFlags(map[string]string{"rapid.seed": strconv.FormatUint(seed, 10), "rapid.failfile": failfile, "rapid.checks": strconv.Itoa(checks)})
 		tb := &reportTB{}
+		if opts.SaveFailFile != "" {
+			setFlags(map[string]string{"rapid.nofailfile": "false"})
+		}
 		rapid.Check(tb, prop)
 		res.Checks++
+		if opts.SaveFailFile != "" && tb.failed {
+			if err := moveFailFile(tb.Name(), opts.SaveFailFile); err != nil {
+				fmt.Fprintf(&tb.report, "saving fail file: %v\n", err)
+			}
+		}
 		if last != nil {
 			for k, v := range last.Classified() {
 				res.Classified[k] += v
@@ -195,6 +214,23 @@ func CheckEach(pair Pair, opts CheckOptions) []Result {
 		out = append(out, Check(pair, o))
 	}
 	return out
+}
+
+// moveFailFile moves the fail file rapid wrote for test name (under
+// testdata/rapid/<name>/ in the working directory) to dst.
+func moveFailFile(name, dst string) error {
+	dir := filepath.Join("testdata", "rapid", name)
+	files, _ := filepath.Glob(filepath.Join(dir, name+"-*.fail"))
+	if len(files) != 1 {
+		return fmt.Errorf("want one fail file in %s, found %d", dir, len(files))
+	}
+	if err := os.Rename(files[0], dst); err != nil {
+		return err
+	}
+	// Remove the directories rapid made, where empty.
+	for d := dir; d != "." && os.Remove(d) == nil; d = filepath.Dir(d) {
+	}
+	return nil
 }
 
 // setFlags sets rapid's flags and returns a function restoring them.

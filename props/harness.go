@@ -72,8 +72,13 @@ type Machine struct {
 	sent      map[uint64]sentProbe
 	losses    map[uint32]int
 	opDeleted map[uint32]bool
-	taint     string
-	labels    labeller
+	// opDeletedMID: message IDs (shared by both sides' SAs of one
+	// exchange) of pairs an operator deleted, so that the SAs of such a
+	// pair installed later (e.g. a responder's outbound SA at QM3) count
+	// as deleted by the operator too.
+	opDeletedMID map[uint32]bool
+	taint        string
+	labels       labeller
 
 	trace        ladder.Trace
 	cur          *ladder.Step
@@ -83,6 +88,19 @@ type Machine struct {
 	settleFrom   int // steps before the settle phase, -1 before it
 	deleteActive bool
 	lateStep     bool // the current step delivered a datagram late
+	// sentIKE holds the IKE datagrams each side transmitted (bounded by
+	// maxSentIKE), so P5 can tell a retransmission from a new message.
+	sentIKE [2]map[string]struct{}
+}
+
+// maxSentIKE bounds Machine.sentIKE per side; beyond it a retransmission
+// of a newer message counts as a new message (a false alarm, never a
+// missed violation).
+const maxSentIKE = 4096
+
+func (m *Machine) sentBefore(s Side, b []byte) bool {
+	_, ok := m.sentIKE[s][string(b)]
+	return ok
 }
 
 // NewMachine returns a machine driving a and b. When enforce is true the
@@ -97,7 +115,8 @@ func NewMachine(a, b peer.Peer, info PairInfo, enforce bool, props []PropertyID)
 	m := &Machine{
 		info: info, enforce: enforce, peers: [2]peer.Peer{a, b},
 		delivered: map[uint64]bool{}, sent: map[uint64]sentProbe{}, losses: map[uint32]int{}, opDeleted: map[uint32]bool{},
-		classified: map[string]int{}, settleFrom: -1, labels: labeller{seen: map[string]string{}, init: map[uint32]Side{}},
+		opDeletedMID: map[uint32]bool{},
+		classified:   map[string]int{}, settleFrom: -1, sentIKE: [2]map[string]struct{}{{}, {}}, labels: labeller{seen: map[string]string{}, init: map[uint32]Side{}},
 	}
 	m.trace.Title = info.Name
 	if props == nil {
@@ -176,6 +195,9 @@ func (m *Machine) output(s Side, o peer.Output) {
 		f := &flight{id: m.nextID, from: s, d: peer.Datagram{Transport: o.Datagram.Transport, Bytes: bytes.Clone(o.Datagram.Bytes)}, sentAt: m.now}
 		m.nextID++
 		f.ike = f.d.IsIKE()
+		if f.ike && len(m.sentIKE[s]) < maxSentIKE {
+			m.sentIKE[s][string(f.d.Bytes)] = struct{}{}
+		}
 		f.msgID, _ = ikeMessageID(f.d)
 		f.label = m.labels.label(f.d, s)
 		m.flights = append(m.flights, f)
@@ -201,6 +223,9 @@ func (m *Machine) output(s Side, o peer.Output) {
 		id, _ := probeID(o.Packet)
 		m.event(ladder.Event{Kind: ladder.Note, Column: col, Label: fmt.Sprintf("queue pkt#%d", id), Detail: "(acquire)"})
 	case peer.SAEvent:
+		if o.Event == peer.Installed && m.opDeletedMID[o.SA.MessageID] {
+			m.opDeleted[o.SA.SPI] = true
+		}
 		dir := "in"
 		if o.SA.Direction == peer.Outbound {
 			dir = "out"
@@ -444,7 +469,8 @@ func (m *Machine) Rekey(flow int, sides ...Side) {
 // Unless the machine allows deleting active SAs (AllowDeleteActive), the
 // candidates are the pairs whose outbound SA is active on neither side:
 // deleting the SA a flow uses is an outage by definition, not a finding.
-// A no-op without candidates. Drops concerning either SA of the pair, and
+// A no-op without candidates. Drops concerning any SA of the pair's
+// exchange on either side (including SAs of it installed later), and
 // every drop until the peers have converged again, are classified
 // ClassOperator.
 func (m *Machine) DeleteSA(s Side, k int) {
@@ -471,9 +497,12 @@ func (m *Machine) DeleteSA(s Side, k int) {
 	}
 	target := cand[k%len(cand)]
 	m.opDeleted[target.SPI] = true
-	for _, sa := range st[s].SAs {
-		if sa.Direction == peer.Outbound && sa.MessageID == target.MessageID {
-			m.opDeleted[sa.SPI] = true
+	m.opDeletedMID[target.MessageID] = true
+	for _, side := range st {
+		for _, sa := range side.SAs {
+			if sa.MessageID == target.MessageID {
+				m.opDeleted[sa.SPI] = true
+			}
 		}
 	}
 	m.begin("operator on %s deletes pair of in spi=%#08x", s, target.SPI)

@@ -93,9 +93,16 @@ func (m *Machine) actions() map[string]func(*rapid.T) {
 			m.Advance(time.Duration(d)*time.Millisecond, loser(t))
 		},
 		"wait for timer": func(t *rapid.T) { m.AdvanceToTimer(loser(t)) },
-		"rekey A":        func(t *rapid.T) { m.Rekey(flow(t), SideA) },
-		"rekey B":        func(t *rapid.T) { m.Rekey(flow(t), SideB) },
-		"rekey both":     func(t *rapid.T) { m.Rekey(flow(t), SideA, SideB) },
+		// Long enough for lifetimes to pass mid-schedule, so soft and
+		// hard expiries meet losses, reordering and operator rekeys
+		// (every timer on the way fires in order).
+		"wait long": func(t *rapid.T) {
+			d := rapid.Int64Range(1, int64(longWait(m.info)/time.Millisecond)).Draw(t, "ms")
+			m.Advance(time.Duration(d)*time.Millisecond, loser(t))
+		},
+		"rekey A":    func(t *rapid.T) { m.Rekey(flow(t), SideA) },
+		"rekey B":    func(t *rapid.T) { m.Rekey(flow(t), SideB) },
+		"rekey both": func(t *rapid.T) { m.Rekey(flow(t), SideA, SideB) },
 		"operator delete": func(t *rapid.T) {
 			m.DeleteSA(Side(rapid.IntRange(0, 1).Draw(t, "side")), rapid.IntRange(0, 7).Draw(t, "sa"))
 		},
@@ -110,6 +117,15 @@ func (m *Machine) actions() map[string]func(*rapid.T) {
 			m.failOn(t)
 		},
 	}
+}
+
+// longWait bounds the "wait long" action: a quarter of the settle
+// horizon (which exceeds the hard lifetime), or 30s.
+func longWait(info PairInfo) time.Duration {
+	if info.SettleHorizon >= 4*time.Millisecond {
+		return info.SettleHorizon / 4
+	}
+	return 30 * time.Second
 }
 
 // failOn fails t on the first violation. Each property fails from its own

@@ -1,6 +1,7 @@
 package props_test
 
 import (
+	"bytes"
 	"testing"
 	"time"
 
@@ -226,5 +227,61 @@ func TestBrokenAssumptionsAreClassified(t *testing.T) {
 	t.Logf("classified: %v", classified)
 	if classified[props.ClassBeyondDelay]+classified[props.ClassBeyondLoss] == 0 {
 		t.Errorf("no drop beyond the assumptions in %d schedules", r.Checks)
+	}
+}
+
+// answersForgery wraps a toy peer and replaces each Reject with an IKE
+// datagram: again the last one it sent (a duplicate's answer) or, with
+// fresh, a new one.
+type answersForgery struct {
+	peer.Peer
+	fresh bool
+	last  []byte
+}
+
+func (f *answersForgery) Step(in peer.Input) []peer.Output {
+	outs := f.Peer.Step(in)
+	for i, o := range outs {
+		if o.Kind == peer.Transmit && o.Datagram.IsIKE() {
+			f.last = bytes.Clone(o.Datagram.Bytes)
+		}
+		if o.Kind == peer.Reject && f.last != nil {
+			b := f.last
+			if f.fresh {
+				b = append(bytes.Clone(b), 0)
+			}
+			outs[i] = peer.Output{Kind: peer.Transmit, Datagram: peer.Datagram{Transport: peer.UDP500, Bytes: b}}
+		}
+	}
+	return outs
+}
+
+// P5 and the duplicate rule, both sides: a forged message answered with a
+// byte-identical retransmission (what a peer does when a flipped padding
+// bit leaves the message authentic, a duplicate in effect) changes
+// nothing and is accepted; answered with a message never sent before, it
+// is a violation.
+func TestForgeryAnsweredAsDuplicate(t *testing.T) {
+	for _, fresh := range []bool{false, true} {
+		a, b := toy.NewPair(toy.Hitless, 1, nil)
+		wa := &answersForgery{Peer: a, fresh: fresh}
+		m := props.NewMachine(wa, b, toyInfo(toy.Hitless), true, nil)
+		m.Send(props.SideA, 0)
+		deliverAll(m) // QM1 to B, QM2 to A (A's last transmit: QM3), QM3 and ESP to B
+		for bit := range 8 {
+			m.Forge(1, 64+bit) // B's QM2, one bit of its header flipped, back to A
+		}
+		var p5 int
+		for _, v := range m.Violations() {
+			if v.Property == props.ForgeryInert {
+				p5++
+			}
+		}
+		switch {
+		case !fresh && len(m.Violations()) != 0:
+			t.Errorf("retransmission as answer (input class: authentic-in-effect forgery): violations %v", m.Violations())
+		case fresh && p5 == 0:
+			t.Errorf("new datagram as answer (input class: forgery answered with a new message): no P5 violation")
+		}
 	}
 }

@@ -19,6 +19,10 @@
 //	P5 forgery-inert  a message that fails authentication changes nothing
 //	P6 bounded        SAs per flow, half-open exchanges, queued packets bounded
 //
+// Package refpair wires the reference gateway in (a Pair per Quick Mode
+// profile, with each profile's expected verdicts); `hitless check` runs
+// it from the command line.
+//
 // Some properties only hold under assumptions about the network (Assumptions).
 // Schedules that break an assumption still run; a drop they cause is
 // classified (e.g. "beyond-bounded-delay") and counted, never reported as

@@ -1,6 +1,7 @@
 package props_test
 
 import (
+	"flag"
 	"strings"
 	"testing"
 	"time"
@@ -76,11 +77,23 @@ func TestCounterexampleRendering(t *testing.T) {
 	}
 }
 
+var update = flag.Bool("update", false, "regenerate the committed fail file testdata/rapid/install-at-qm3.fail")
+
 // A committed rapid fail file (testdata/rapid/install-at-qm3.fail, written
 // by rapid for the install-at-qm3 toy) replays to the same violation, and
-// the same schedule holds on the hitless timing.
+// the same schedule holds on the hitless timing. The file holds rapid's
+// choices: when the harness's actions change, regenerate it with
+//
+//	go test ./props -run TestCommittedFailFileReplays -update
 func TestCommittedFailFileReplays(t *testing.T) {
 	const file = "testdata/rapid/install-at-qm3.fail"
+	if *update {
+		o := props.CheckOptions{Checks: 300, Seed: 7, SaveFailFile: file}
+		o.Properties = []props.PropertyID{props.NoDrop}
+		if r := props.Check(toyPair(toy.InstallAtQM3), o); !r.Violated(props.NoDrop) {
+			t.Fatalf("no counterexample to save: %v", r.Verdicts)
+		}
+	}
 	r := props.Check(toyPair(toy.InstallAtQM3), props.CheckOptions{FailFile: file, ReplayOnly: true})
 	if r.Checks != 1 || !r.Violated(props.NoDrop) {
 		t.Fatalf("replay: checks %d, verdicts %v, report:\n%s", r.Checks, r.Verdicts, r.Report)

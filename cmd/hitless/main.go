@@ -1,16 +1,26 @@
 // Command hitless is the command-line tool of the hitless project: it
-// dumps the ISAKMP messages of packet captures and feeds them to the fuzz
-// corpus.
+// dumps the ISAKMP messages of packet captures, moves fuzz inputs between
+// the shareable corpus and fuzzing engines, checks the Quick Mode
+// properties on the reference gateway and simulates rekeying gateways.
 //
 // Usage:
 //
-//	hitless dump [--json] [--esp] FILE        print every ISAKMP message
-//	hitless corpus import [flags] FILE...     add messages to the corpus
-//	hitless help [COMMAND]                    show help
+//	hitless dump [--json] [--esp] FILE           print every ISAKMP message
+//	hitless corpus import [FLAGS] SOURCE...      add captures or inputs to the corpus
+//	hitless corpus export [FLAGS] --out DIR|FILE write a target's inputs (go, raw,
+//	                                             libfuzzer, oss-fuzz-zip)
+//	hitless corpus minimize [FLAGS] --out DIR    keep the inputs that add coverage
+//	hitless corpus stats [--dir DIR] [TARGET...] count inputs, classes and sources
+//	hitless corpus crashers [FLAGS] FILE...      turn crashers into Go regression inputs
+//	hitless check [FLAGS]                        run the rapid properties on every profile
+//	hitless sim [FLAGS]                          simulate rekeys, compare the profiles' losses
+//	hitless help [COMMAND]                       show help
 //
 // FILE is a pcap or pcapng capture, optionally gzipped; "-" reads stdin.
 // "hitless dump --json" writes JSON Lines: one object per datagram or bad
-// frame, in file order.
+// frame, in file order. A corpus TARGET is a corpus folder (parse, qm1,
+// ...) or a Go fuzz target (FuzzParse, FuzzResponderQM1, ...); run
+// "hitless help COMMAND" for the flags of each.
 //
 // Exit status:
 //

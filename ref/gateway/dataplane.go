@@ -40,6 +40,10 @@ func (g *Gateway) acquire(flow int, pkt []byte) {
 
 // seal protects pkt with outbound SA sa and transmits it.
 func (g *Gateway) seal(sa *sadb.SA, pkt []byte) {
+	if broken(brokenCleartext) {
+		g.out = append(g.out, peer.Output{Kind: peer.Transmit, Datagram: peer.Datagram{Transport: peer.ESP, Bytes: pkt}})
+		return
+	}
 	start := len(g.arena)
 	out, err := sa.ESP.Seal(g.arena, pkt)
 	if err != nil {
@@ -76,6 +80,10 @@ func (g *Gateway) receiveESP(b []byte) {
 	}
 	start := len(g.arena)
 	out, err := sa.ESP.Open(g.arena, b)
+	if p, ok := brokenReplay(g, b); err != nil && ok && broken(brokenReplayAccepted) {
+		g.out = append(g.out, peer.Output{Kind: peer.Deliver, Flow: sa.Flow, SPI: spi, Direction: peer.Inbound, Packet: p})
+		return
+	}
 	if err != nil {
 		reason := peer.ReasonMalformed
 		if r, ok := esp.ReasonOf(err); ok {
@@ -87,6 +95,7 @@ func (g *Gateway) receiveESP(b []byte) {
 	g.arena = out
 	g.out = append(g.out, peer.Output{Kind: peer.Deliver, Flow: sa.Flow, SPI: spi, Direction: peer.Inbound,
 		Packet: out[start:len(out):len(out)]})
+	brokenSeen(g, b, out[start:])
 	g.espOnRetiring(spi)
 	if g.db.MarkSeen(sa) {
 		// The first authenticated packet proves the peer holds the pair:

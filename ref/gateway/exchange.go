@@ -192,6 +192,9 @@ func (g *Gateway) lifetimes(x *xinfo, t quickmode.Transform) error {
 
 // install puts a negotiated SA into the database.
 func (g *Gateway) install(x *xinfo, q *quickmode.SA) {
+	if broken(brokenWrongKeys) {
+		q = brokenKeys(x, q)
+	}
 	t, err := espTransform(q.Transform.ESP)
 	if err == nil {
 		err = g.lifetimes(x, q.Transform)
@@ -277,10 +280,14 @@ func (g *Gateway) completed(x *xinfo) {
 		return
 	}
 	old := g.oldPairs(x)
-	if len(old) == 0 {
+	if len(old) == 0 || broken(brokenNeverDeleteOld) {
 		return
 	}
 	switch {
+	case broken(brokenDeleteOldInbound):
+		for _, spi := range old {
+			g.deleteSA(sadb.Inbound, spi)
+		}
 	case g.cfg.DeleteOldAfterRekey:
 		g.sendDelete(old)
 		for _, spi := range old {

@@ -626,6 +626,9 @@ func (g *Gateway) receiveIKE(b []byte) {
 		if err != nil {
 			n := quickmode.Notify(err)
 			g.reject(h.MessageID, err.Error(), n)
+			if broken(brokenActivateBeforeHash) {
+				g.brokenActivate(h.MessageID)
+			}
 			// A message of another phase-1 SA cannot be answered under ours.
 			if !errors.Is(err, quickmode.ErrWrongCookies) {
 				g.notifyReject(n)

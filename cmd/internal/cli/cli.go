@@ -10,11 +10,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
-	"github.com/hitless-ike/hitless/cmd/internal/corpusio"
+	"github.com/hitless-ike/hitless/cmd/internal/checkcmd"
 	"github.com/hitless-ike/hitless/cmd/internal/dump"
+	"github.com/hitless-ike/hitless/cmd/internal/simcmd"
 	"github.com/hitless-ike/hitless/cmd/internal/synth"
 	"github.com/hitless-ike/hitless/corpus/capture"
 )
@@ -56,14 +56,12 @@ Bad datagrams and frames are printed in the dump, reported on stderr as
 file order (stream it with jq -c). Bad entries carry "error", and for ISAKMP
 parse errors "offset" (within the ISAKMP message) and "path".`,
 			run: runDump},
-		{name: "corpus", args: "import [--dir DIR] [--target NAME] [--date DATE] FILE...", short: "add the ISAKMP messages of captures to the fuzz corpus",
-			long: `corpus import adds every ISAKMP message (non-ESP marker removed) of each
-capture FILE ("-" for stdin) to DIR/NAME/ as one raw file named by the
-lowercase hex SHA-256 of its content, skipping messages already there, and
-appends one line per source to DIR/NAME/PROVENANCE.md: the path as given,
-the file's SHA-256, DATE if given, and the number of messages. Importing
-the same file again changes nothing.`,
-			run: runCorpus},
+		{name: "corpus", args: corpusArgs, short: "move fuzz inputs between the corpus and fuzzing engines",
+			long: corpusLong, run: runCorpus},
+		{name: "check", args: checkcmd.Args, short: checkcmd.Short, long: checkcmd.Long,
+			run: func(env Env, args []string) int { return checkcmd.Main(env.Stdout, env.Stderr, args) }},
+		{name: "sim", args: simcmd.Usage, short: "simulate gateways rekeying and compare what each install profile loses",
+			long: simcmd.Long, run: func(env Env, args []string) int { return simcmd.Main(env.Stdout, env.Stderr, args) }},
 		{name: "synth", args: "[-n N] -o OUT SOURCE...", short: "write a large synthetic capture for benchmarks", hidden: true,
 			long: `Replicates the IPv4 IKE datagrams of the SOURCE captures, each copy with its
 own addresses and ISAKMP cookies, until OUT holds at least N ISAKMP messages.`,
@@ -210,61 +208,6 @@ func runDump(env Env, args []string) int {
 		return ExitBad
 	}
 	return ExitOK
-}
-
-func runCorpus(env Env, args []string) int {
-	c := find("corpus")
-	if len(args) == 0 {
-		newFlags(env, c, "corpus").Usage() // to stderr
-		return ExitUsage
-	}
-	if args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
-		code, _ := parse(env, newFlags(env, c, "corpus"), []string{"-h"})
-		return code
-	}
-	if args[0] != "import" {
-		fmt.Fprintf(env.Stderr, "hitless corpus: unknown subcommand %q (want import)\n", args[0])
-		return ExitUsage
-	}
-	fs := newFlags(env, c, "corpus import")
-	im := corpusio.Importer{}
-	fs.StringVar(&im.Dir, "dir", "corpus", "corpus root directory")
-	fs.StringVar(&im.Target, "target", corpusio.DefaultTarget, "fuzz target subdirectory")
-	fs.StringVar(&im.Date, "date", "", "date recorded in PROVENANCE.md (omitted when empty, for reproducible output)")
-	if code, ok := parse(env, fs, args[1:]); !ok {
-		return code
-	}
-	if fs.NArg() == 0 {
-		fmt.Fprintln(env.Stderr, "hitless corpus import: at least one FILE is required")
-		return ExitUsage
-	}
-	code := ExitOK
-	for _, name := range fs.Args() {
-		in, done, err := open(env, name)
-		if err != nil {
-			fmt.Fprintf(env.Stderr, "hitless corpus import: %v\n", err)
-			code = ExitInput
-			continue
-		}
-		res, err := im.Import(filepath.ToSlash(name), in)
-		done()
-		if err != nil {
-			fmt.Fprintf(env.Stderr, "hitless corpus import: %s: %v\n", name, err)
-			if errors.Is(err, corpusio.ErrTarget) {
-				return ExitUsage
-			}
-			code = ExitInput
-			continue
-		}
-		for _, fe := range res.Skipped {
-			fmt.Fprintf(env.Stderr, "%s: %v\n", name, fe)
-		}
-		if len(res.Skipped) > 0 && code == ExitOK {
-			code = ExitBad
-		}
-		fmt.Fprintf(env.Stdout, "%s: %d ISAKMP messages, %d added, %d already present\n", name, res.Messages, res.Added, res.Duplicates)
-	}
-	return code
 }
 
 func runSynth(env Env, args []string) int {

@@ -49,7 +49,7 @@ func TestUsageErrors(t *testing.T) {
 		{"dump with two files", []string{"dump", "a", "b"}},
 		{"dump unknown flag", []string{"dump", "--yaml", libipsec}},
 		{"corpus without subcommand", []string{"corpus"}},
-		{"corpus unknown subcommand", []string{"corpus", "export"}},
+		{"corpus unknown subcommand", []string{"corpus", "frobnicate"}},
 		{"corpus import without file", []string{"corpus", "import"}},
 		{"corpus import bad target", []string{"corpus", "import", "--dir", "/nonexistent", "--target", "../x", libipsec}},
 		{"synth without output", []string{"synth", libipsec}},

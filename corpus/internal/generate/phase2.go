@@ -228,7 +228,7 @@ func verify(p1 quickmode.Phase1, q QMMessage, nonces map[uint32][2][]byte) error
 	case 3:
 		return ikecrypto.VerifyHash3(p1.PRF, p1.SKEYIDa, q.MessageID, n[0], n[1], got)
 	}
-	return fmt.Errorf("Quick Mode message %d", q.N)
+	return fmt.Errorf("no HASH check for quick mode message %d", q.N)
 }
 
 // logHeader matches a binary value's header line in a charon log at level
