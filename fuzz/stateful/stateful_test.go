@@ -1,4 +1,4 @@
-package refpair_test
+package stateful_test
 
 import (
 	"bufio"
@@ -23,16 +23,12 @@ import (
 // action, which datagram, how long to wait), so coverage of the gateway
 // steers the schedules.
 //
-//	go test ./props/refpair -run '^$' -fuzz FuzzReferenceProperties -fuzztime 60s
-//
-// It lives here rather than in fuzz/: every target there is a raw-input
-// property with a libFuzzer entry (fuzz/entries_test.go), and rapid's
-// choice encoding is not a raw input another engine could share.
+//	go test ./fuzz/stateful -run '^$' -fuzz FuzzReferenceProperties -fuzztime 60s
 func FuzzReferenceProperties(f *testing.F) {
 	// rapid's fail files hold the same choices rapid.MakeFuzz reads: the
 	// committed counterexamples of the lossy profiles are schedules that
 	// reach deep into a rekey, a good start for the hitless one.
-	files, _ := filepath.Glob(filepath.Join("..", "testdata", "rapid", "ref", "*.fail"))
+	files, _ := filepath.Glob(filepath.Join("..", "..", "props", "testdata", "rapid", "ref", "*.fail"))
 	for _, name := range files {
 		b, err := failFileInput(name)
 		if err != nil {
