@@ -2,7 +2,7 @@
 #
 #   make test           everything a contributor must keep green
 #   make fuzz           each fuzz target for FUZZTIME (one `go test -fuzz` per target)
-#   make fuzz-smoke     every fuzz target for SMOKETIME (1000 execs: a count, not a
+#   make fuzz-smoke     every fuzz target for SMOKETIME (10000 execs: a count, not a
 #                       duration, avoids a Go fuzz coordinator deadline race)
 #   make libfuzzer      libFuzzer binaries of every fuzz target into LIBFUZZER_OUT
 #   make libfuzzer-smoke  build them, prove crashes are caught, run each briefly
@@ -13,7 +13,7 @@
 
 GO          ?= go
 FUZZTIME    ?= 60s
-SMOKETIME   ?= 1000x
+SMOKETIME   ?= 10000x
 BENCHTIME   ?= 1s
 BENCHCOUNT  ?= 1
 BENCH       ?= .

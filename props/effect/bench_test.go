@@ -27,6 +27,7 @@ func BenchmarkPacket(b *testing.B) {
 	for _, tr := range Transforms {
 		b.Run(tr, func(b *testing.B) {
 			s := scaleScenario(100, 1000*time.Hour, tr)
+			s.ShardTunnels = 100
 			sh, err := s.NewShard(quickmode.Hitless, 0)
 			if err != nil {
 				b.Fatal(err)

@@ -24,9 +24,9 @@ var flows = []gateway.Flow{{
 func transform(name string) (quickmode.Transform, error) {
 	t := quickmode.Transform{Mode: quickmode.ModeTunnel}
 	switch name {
-	case "aes128-sha1", "":
+	case "aes128-sha1":
 		return gateway.DefaultTransform, nil
-	case "aes128gcm16":
+	case "aes128gcm16", "":
 		t.ESP = ikecrypto.ESPTransform{ID: ikecrypto.ESPAESGCM16, KeyBits: 128, Auth: ikecrypto.AuthNone}
 	case "null-sha1":
 		t.ESP = ikecrypto.ESPTransform{ID: ikecrypto.ESPNULL, Auth: ikecrypto.AuthHMACSHA1}

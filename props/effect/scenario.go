@@ -129,10 +129,13 @@ type Scenario struct {
 // null-sha1, 10 packets/s a tunnel each way).
 const DefaultShardTunnels = 50
 
-// Transforms lists the ESP transforms a Scenario can name, most realistic
-// first. "null-sha1" (RFC 2410 NULL encryption with HMAC-SHA1-96) keeps
-// the wire format and integrity check but skips the cipher, for large runs.
-var Transforms = []string{"aes128-sha1", "aes128gcm16", "null-sha1"}
+// Transforms lists the ESP transforms a Scenario can name. The data plane
+// really encrypts and authenticates every packet, so the transform sets
+// the CPU cost of a run: measured per packet carried end to end (both
+// gateways, BenchmarkPacket), aes128gcm16 about 0.85 µs, null-sha1
+// (RFC 2410 NULL encryption with HMAC-SHA1-96) 1.2 µs and aes128-sha1
+// 1.6 µs. The default, aes128gcm16, is both realistic and the cheapest.
+var Transforms = []string{"aes128gcm16", "aes128-sha1", "null-sha1"}
 
 // Default is the scenario "hitless sim" runs without flags: a few tunnels
 // with a steady load, rekeying about every 20 s for two minutes, over a
@@ -145,7 +148,7 @@ func Default() Scenario {
 		Delay: Duration(25 * time.Millisecond), Jitter: Duration(2 * time.Millisecond),
 		IKEProcessing: Duration(2 * time.Millisecond),
 		Soft:          Duration(20 * time.Second), Hard: Duration(40 * time.Second), RekeyFuzz: Duration(4 * time.Second),
-		Transform: "aes128-sha1",
+		Transform: "aes128gcm16",
 	}
 }
 
