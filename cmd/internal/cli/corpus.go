@@ -21,8 +21,9 @@ const corpusLong = `Moves fuzz inputs between the shareable corpus (DIR/<folder>
 bytes) and the formats of the fuzzing engines, in both directions.
 
 TARGET is a Go fuzz target of ./fuzz (FuzzParse, FuzzViewVsParse,
-FuzzAttributes, FuzzClassifyUDP4500; the Fuzz prefix and case may be left
-out) or a corpus folder (parse, attributes, udp4500).
+FuzzAttributes, FuzzClassifyUDP4500, FuzzResponderQM1, FuzzInitiatorQM2,
+FuzzDecryptParse; the Fuzz prefix and case may be left out) or a corpus
+folder (parse, attributes, udp4500, qm1, qm2, encrypted).
 
 FORMAT is one of
   go            folder of "go test fuzz v1" files (testdata/fuzz/FuzzX/)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/hitless-ike/hitless/corpus"
+	"github.com/hitless-ike/hitless/fuzz"
 )
 
 const corpusDir = "../../../corpus"
@@ -136,5 +137,20 @@ func TestCorpusUsageErrors(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "c")); err == nil {
 		t.Error("a failed import created the corpus folder")
+	}
+}
+
+// TestCorpusHelpNamesEveryTarget keeps the help text in step with the fuzz
+// targets and corpus folders that exist.
+func TestCorpusHelpNamesEveryTarget(t *testing.T) {
+	for _, tg := range fuzz.Targets() {
+		if !strings.Contains(corpusLong, tg.Name) {
+			t.Errorf("corpus help does not name fuzz target %s", tg.Name)
+		}
+	}
+	for _, name := range corpus.Targets() {
+		if !strings.Contains(corpusLong, name) {
+			t.Errorf("corpus help does not name corpus folder %s", name)
+		}
 	}
 }
