@@ -545,7 +545,7 @@ func (g *Gateway) State() peer.State {
 
 func peerSA(sa *sadb.SA) peer.SA {
 	st := sa.Stats()
-	return peer.SA{SPI: sa.SPI, Direction: peer.Direction(sa.Direction), Flow: sa.Flow, MessageID: sa.MessageID,
+	return peer.SA{SPI: sa.SPI, Direction: sa.Direction, Flow: sa.Flow, MessageID: sa.MessageID,
 		Transform: sa.Transform, KeyID: sa.KeyID, State: sa.State(), Bytes: st.Bytes, Packets: st.Packets,
 		Installed: sa.Installed, SoftAt: sa.Soft.Time, HardAt: sa.Hard.Time}
 }
@@ -554,7 +554,7 @@ func peerSA(sa *sadb.SA) peer.SA {
 
 func (g *Gateway) saEvent(k peer.SAEventKind, sa *sadb.SA) {
 	g.out = append(g.out, peer.Output{Kind: peer.SAEvent, Event: k, SA: peerSA(sa), SPI: sa.SPI,
-		Flow: sa.Flow, Direction: peer.Direction(sa.Direction)})
+		Flow: sa.Flow, Direction: sa.Direction})
 }
 
 func (g *Gateway) exchangeEvent(k peer.ExchangeEventKind, x *xinfo, reason string) {

@@ -20,27 +20,18 @@ import (
 	"time"
 
 	"github.com/hitless-ike/hitless/ref/esp"
+	"github.com/hitless-ike/hitless/ref/peer"
 )
 
-// Direction is the direction of an SA as seen by its holder.
-type Direction uint8
+// Direction is the direction of an SA as seen by its holder: the seam's
+// type, so the gateway reports SAs without converting.
+type Direction = peer.Direction
 
 // Directions.
 const (
-	Inbound  Direction = 1
-	Outbound Direction = 2
+	Inbound  = peer.Inbound
+	Outbound = peer.Outbound
 )
-
-// String returns "inbound" or "outbound".
-func (d Direction) String() string {
-	switch d {
-	case Inbound:
-		return "inbound"
-	case Outbound:
-		return "outbound"
-	}
-	return fmt.Sprintf("direction(%d)", uint8(d))
-}
 
 // State names, as peer.SA.State uses them.
 const (
