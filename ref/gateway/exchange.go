@@ -108,15 +108,15 @@ func (g *Gateway) apply(evs []quickmode.Event) {
 		case quickmode.EventSend:
 			// An exchange whose SAs could not be installed must not
 			// make the peer use them: its QM2 or QM3 stays unsent.
-			if !x.broken {
+			if !x.installFailed {
 				g.transmitIKE(ev.Datagram)
 			}
 		case quickmode.EventInstalledInbound, quickmode.EventInstalledOutbound:
-			if x.flow >= 0 && !x.broken {
+			if x.flow >= 0 && !x.installFailed {
 				g.install(x, &ev.SA)
 			}
 		case quickmode.EventActivatedOutbound:
-			if x.flow >= 0 && !x.loser && !x.broken {
+			if x.flow >= 0 && !x.loser && !x.installFailed {
 				g.activate(ev.SA.SPI)
 			}
 		case quickmode.EventDeleted:
@@ -124,7 +124,7 @@ func (g *Gateway) apply(evs []quickmode.Event) {
 		case quickmode.EventCompleted:
 			x.done, x.end = true, g.order()
 			g.exchangeEvent(peer.Completed, x, "")
-			if x.flow >= 0 && !x.broken {
+			if x.flow >= 0 && !x.installFailed {
 				g.db.MarkProven(x.mid)
 				g.completed(x)
 			}
@@ -215,7 +215,7 @@ func (g *Gateway) install(x *xinfo, q *quickmode.SA) {
 	}
 	// Half a pair is worse than none: withdraw what this exchange
 	// installed and ignore the rest of it.
-	x.broken = true
+	x.installFailed = true
 	g.reject(x.mid, "installing SA: "+err.Error(), isakmp.NotifyNone)
 	for _, d := range []sadb.Direction{sadb.Inbound, sadb.Outbound} {
 		if sa := g.db.ByMessageID(x.mid, d); sa != nil {

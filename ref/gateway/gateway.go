@@ -218,18 +218,18 @@ var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // xinfo is what the gateway remembers of one Quick Mode.
 type xinfo struct {
-	mid        uint32
-	flow       int // -1: selectors matched no flow
-	role       quickmode.Role
-	start, end uint64 // Gateway.order values
-	done       bool
-	failed     bool
-	resolved   bool   // took part in a simultaneous-rekey decision
-	partner    uint32 // M-ID of the exchange it was resolved against
-	loser      bool   // its pair is the redundant one
-	broken     bool   // an SA could not be installed; the rest is ignored
-	soft, hard sadb.Lifetime
-	lifeSet    bool
+	mid           uint32
+	flow          int // -1: selectors matched no flow
+	role          quickmode.Role
+	start, end    uint64 // Gateway.order values
+	done          bool
+	failed        bool
+	resolved      bool   // took part in a simultaneous-rekey decision
+	partner       uint32 // M-ID of the exchange it was resolved against
+	loser         bool   // its pair is the redundant one
+	installFailed bool   // an SA could not be installed; the rest is ignored
+	soft, hard    sadb.Lifetime
+	lifeSet       bool
 }
 
 func (x *xinfo) open() bool { return !x.done && !x.failed }
