@@ -43,7 +43,10 @@ var (
 	// ErrNoProposalChosen: no offered proposal is acceptable, or the
 	// responder chose one that was not offered.
 	ErrNoProposalChosen error = &errKind{"no proposal chosen", isakmp.NotifyNoProposalChosen}
-	// ErrInvalidSPI: an SPI is missing, zero or reserved (1..255).
+	// ErrInvalidSPI: the responder's SPI in QM2 is missing, zero or
+	// reserved (1..255). A responder instead skips an initiator proposal
+	// whose SPI is invalid, as it skips any proposal it cannot use, and
+	// answers ErrNoProposalChosen when none is left.
 	ErrInvalidSPI error = &errKind{"invalid SPI", isakmp.NotifyInvalidSPI}
 	// ErrInvalidKE: the KE payload is missing, unexpected or fails the
 	// group's public value check.
