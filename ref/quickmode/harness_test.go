@@ -1,6 +1,7 @@
 package quickmode
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
@@ -230,3 +231,29 @@ func snapshot(x *Exchanges) string {
 }
 
 func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
+
+// expectRejected delivers msg to x and fails unless x refuses it with a
+// typed *Error matching one of want (mapped to INVALID-HASH-INFORMATION
+// when it is a bad hash), without events and without a state change.
+func expectRejected(t *testing.T, x *Exchanges, now time.Time, side, class string, msg []byte, want ...error) {
+	t.Helper()
+	before := snapshot(x)
+	out, err := x.HandleDatagram(nil, now, msg)
+	ok := false
+	for _, w := range want {
+		ok = ok || errors.Is(err, w)
+	}
+	var typed *Error
+	if !ok || !errors.As(err, &typed) {
+		t.Errorf("%s: got %v, want one of %v", class, err, want)
+	}
+	if errors.Is(err, ErrBadHash) && Notify(err) != isakmp.NotifyInvalidHashInformation {
+		t.Errorf("%s: notify %v", class, Notify(err))
+	}
+	if len(out) != 0 {
+		t.Errorf("%s: produced events %v", class, kinds(side, out))
+	}
+	if snapshot(x) != before {
+		t.Errorf("%s: state changed", class)
+	}
+}

@@ -101,25 +101,7 @@ func TestLateQM3(t *testing.T) {
 		{"out of place: own QM2 reflected", qm2, []error{ErrUnexpectedMessage}},
 	}
 	for _, c := range cases {
-		before := snapshot(p.r)
-		out, err := p.r.HandleDatagram(nil, p.now, c.msg)
-		ok := false
-		for _, w := range c.want {
-			ok = ok || errors.Is(err, w)
-		}
-		var typed *Error
-		if !ok || !errors.As(err, &typed) {
-			t.Errorf("%s: got %v, want one of %v", c.class, err, c.want)
-		}
-		if errors.Is(err, ErrBadHash) && Notify(err) != isakmp.NotifyInvalidHashInformation {
-			t.Errorf("%s: notify %v", c.class, Notify(err))
-		}
-		if len(out) != 0 {
-			t.Errorf("%s: produced events %v", c.class, kinds("R", out))
-		}
-		if snapshot(p.r) != before {
-			t.Errorf("%s: state changed", c.class)
-		}
+		expectRejected(t, p.r, p.now, "R", c.class, c.msg, c.want...)
 	}
 	// The bad ones left the memory intact: the genuine QM3 still verifies.
 	if out, err := p.r.HandleDatagram(nil, p.now, qm3); err != nil || len(out) != 0 {
