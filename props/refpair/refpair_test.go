@@ -2,7 +2,6 @@ package refpair_test
 
 import (
 	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/hitless-ike/hitless/props"
 	"github.com/hitless-ike/hitless/props/ladder"
+	"github.com/hitless-ike/hitless/props/rapidseed"
 	"github.com/hitless-ike/hitless/props/refpair"
 	"github.com/hitless-ike/hitless/ref/gateway"
 	"github.com/hitless-ike/hitless/ref/quickmode"
@@ -176,19 +176,8 @@ func TestQM3LossNeedsRetransmit(t *testing.T) {
 	}
 }
 
-// TestMain makes a plain "go test" run deterministic: rapid draws a random
-// seed unless -rapid.seed is given, so a fixed one is set here; pass
-// -rapid.seed=N to explore other schedules (a failure still writes a
-// testdata/rapid fail file that replays it).
-func TestMain(m *testing.M) {
-	flag.Parse()
-	given := false
-	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "rapid.seed" })
-	if !given {
-		_ = flag.Set("rapid.seed", "1")
-	}
-	os.Exit(m.Run())
-}
+// TestMain fixes rapid's seed unless -rapid.seed is given (see rapidseed).
+func TestMain(m *testing.M) { rapidseed.Main(m) }
 
 // The Linger assumption, other side: when the rekey initiator deletes the
 // old pair right after QM3 (strongSwan's behaviour, with a Delete that can
