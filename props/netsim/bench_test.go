@@ -1,47 +1,31 @@
-package netsim
+package netsim_test
 
 import (
 	"runtime"
 	"testing"
 	"time"
 
+	"github.com/hitless-ike/hitless/props/netsim"
 	"github.com/hitless-ike/hitless/ref/peer"
 )
 
-// benchPeer is a trivial Peer: it sends packets as ESP unchanged and
-// delivers what arrives, allocating nothing.
-type benchPeer struct{ outs [1]peer.Output }
+// benchPairs builds the trivial peers of the package example: the
+// simulator is all that is measured.
+func benchPairs(int) (peer.Peer, peer.Peer) { return &plainPeer{}, &plainPeer{} }
 
-func (p *benchPeer) Step(in peer.Input) []peer.Output {
-	switch in.Kind {
-	case peer.Send:
-		p.outs[0] = peer.Output{Kind: peer.Transmit, Datagram: peer.Datagram{Transport: peer.ESP, Bytes: in.Packet}}
-	case peer.Receive:
-		p.outs[0] = peer.Output{Kind: peer.Deliver, Packet: in.Datagram.Bytes}
-	default:
-		return nil
-	}
-	return p.outs[:]
-}
-
-func (p *benchPeer) NextTimer() (time.Duration, bool) { return 0, false }
-func (p *benchPeer) State() peer.State                { return peer.State{} }
-
-func benchPairs(int) (peer.Peer, peer.Peer) { return &benchPeer{}, &benchPeer{} }
-
-func benchConfig(tunnels int, rate float64) Config {
-	l := LinkConfig{Delay: 10 * ms, Jitter: ms, LossProb: 0.001}
-	return Config{
+func benchConfig(tunnels int, rate float64) netsim.Config {
+	l := netsim.LinkConfig{Delay: 10 * time.Millisecond, Jitter: time.Millisecond, LossProb: 0.001}
+	return netsim.Config{
 		Seed: 1, Tunnels: tunnels, Duration: 1000 * time.Hour,
-		AB: Link{ESP: l}, BA: Link{ESP: l},
-		Traffic: []Traffic{{From: A, Rate: rate, Size: 200}, {From: B, Rate: rate, Size: 200}},
+		AB: netsim.Link{ESP: l}, BA: netsim.Link{ESP: l},
+		Traffic: []netsim.Traffic{{From: netsim.A, Rate: rate, Size: 200}, {From: netsim.B, Rate: rate, Size: 200}},
 	}
 }
 
 // BenchmarkEvents measures simulated events (a packet generated, or a
 // datagram arriving) per second on one core with 100 tunnels.
 func BenchmarkEvents(b *testing.B) {
-	s, err := New(benchConfig(100, 1000), benchPairs)
+	s, err := netsim.New(benchConfig(100, 1000), benchPairs)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -71,11 +55,11 @@ func BenchmarkMemoryPerTunnel(b *testing.B) {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		s, err := New(benchConfig(tunnels, 100), benchPairs)
+		s, err := netsim.New(benchConfig(tunnels, 100), benchPairs)
 		if err != nil {
 			b.Fatal(err)
 		}
-		s.RunUntil(100 * ms)
+		s.RunUntil(100 * time.Millisecond)
 		runtime.GC()
 		runtime.ReadMemStats(&after)
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/tunnels, "bytes/tunnel")

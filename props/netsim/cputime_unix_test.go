@@ -1,6 +1,6 @@
 //go:build unix
 
-package netsim
+package netsim_test
 
 import (
 	"syscall"
