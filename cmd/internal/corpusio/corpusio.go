@@ -109,14 +109,8 @@ func (im *Importer) Import(source string, r io.Reader) (Result, error) {
 			continue
 		}
 		res.Messages++
-		added, err := writeOnce(dir, msg)
-		if err != nil {
+		if err := res.store(dir, msg); err != nil {
 			return res, err
-		}
-		if added {
-			res.Added++
-		} else {
-			res.Duplicates++
 		}
 	}
 	return res, appendProvenance(dir, im.line(res))
@@ -131,6 +125,21 @@ func Name(content []byte) string {
 // writeOnce writes content under its hash name unless a file by that name
 // exists; the temporary file and rename keep a crash from leaving a
 // truncated input under a valid name.
+// store writes content into dir under its name unless it is there
+// already, counting it as added or duplicate.
+func (r *Result) store(dir string, content []byte) error {
+	added, err := writeOnce(dir, content)
+	if err != nil {
+		return err
+	}
+	if added {
+		r.Added++
+	} else {
+		r.Duplicates++
+	}
+	return nil
+}
+
 func writeOnce(dir string, content []byte) (bool, error) {
 	path := filepath.Join(dir, Name(content))
 	if _, err := os.Stat(path); err == nil {

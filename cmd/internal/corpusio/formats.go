@@ -345,14 +345,8 @@ func (im *Importer) ImportInputs(source string, f Format, inputs [][]byte) (Resu
 	}
 	names := make([]string, 0, len(inputs))
 	for _, in := range inputs {
-		added, err := writeOnce(dir, in)
-		if err != nil {
+		if err := res.store(dir, in); err != nil {
 			return res, err
-		}
-		if added {
-			res.Added++
-		} else {
-			res.Duplicates++
 		}
 		names = append(names, Name(in))
 	}
