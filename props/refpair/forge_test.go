@@ -5,9 +5,7 @@ import (
 
 	"github.com/hitless-ike/hitless/props"
 	"github.com/hitless-ike/hitless/props/ladder"
-	"github.com/hitless-ike/hitless/props/refpair"
 	"github.com/hitless-ike/hitless/ref/gateway"
-	"github.com/hitless-ike/hitless/ref/quickmode"
 )
 
 // Every single-bit forgery of every IKE message of a rekey (QM1, QM2,
@@ -20,18 +18,7 @@ import (
 // second one is real, not hypothetical.
 func TestForgeEveryBit(t *testing.T) {
 	for _, natt := range []bool{false, true} {
-		ca := gateway.Config{Profile: quickmode.Hitless, Flows: refpair.Flows(1), Initiator: true, Linger: refpair.Linger, ResponderRetransmit: true}
-		ca.Phase1.NATT = natt
-		cb := gateway.Config{Profile: quickmode.Hitless, Flows: gateway.Mirror(refpair.Flows(1)), Linger: refpair.Linger, ResponderRetransmit: true}
-		a, b, err := gateway.NewPair(3, ca, cb)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := props.NewMachine(a, b, refpair.Info(quickmode.Hitless, 1), true, nil)
-		m.Send(props.SideA, 0)
-		for m.InFlight() > 0 {
-			m.Deliver(0)
-		}
+		m := established(t, 3, func(a, _ *gateway.Config) { a.Phase1.NATT = natt })
 		m.Rekey(0, props.SideA)
 		m.Settle() // the rekey, its Deletes and their answers
 		if len(m.Violations()) != 0 {

@@ -142,18 +142,9 @@ func TestLadderReadable(t *testing.T) {
 // pair; without, it keeps sending on the old pair after it is gone.
 func TestQM3LossNeedsRetransmit(t *testing.T) {
 	for _, retransmit := range []bool{true, false} {
-		a, b, err := gateway.NewPair(7, gateway.Config{Profile: quickmode.Hitless, Flows: refpair.Flows(1), Initiator: true,
-			Linger: refpair.Linger, ResponderRetransmit: retransmit},
-			gateway.Config{Profile: quickmode.Hitless, Flows: gateway.Mirror(refpair.Flows(1)), Linger: refpair.Linger,
-				ResponderRetransmit: retransmit})
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := props.NewMachine(a, b, refpair.Info(quickmode.Hitless, 1), true, nil)
-		m.Send(props.SideA, 0)
-		for m.InFlight() > 0 {
-			m.Deliver(0)
-		}
+		m := established(t, 7, func(a, b *gateway.Config) {
+			a.ResponderRetransmit, b.ResponderRetransmit = retransmit, retransmit
+		})
 		m.Rekey(0, props.SideA)
 		m.Deliver(0) // QM1
 		m.Deliver(0) // QM2: A now sends on the new pair; QM3 in flight
@@ -195,4 +186,26 @@ func TestLingerAssumption(t *testing.T) {
 		t.Fatalf("no P1 violation without Linger in %d schedules", r.Checks)
 	}
 	t.Logf("%v", r.Violations[0])
+}
+
+// established returns a harness over two hitless gateways (one flow, A
+// initiates, refpair's Linger and QM2 retransmission, then tune) whose
+// first negotiation has completed and delivered A's first packet.
+func established(t *testing.T, seed uint64, tune func(a, b *gateway.Config)) *props.Machine {
+	t.Helper()
+	ca := gateway.Config{Profile: quickmode.Hitless, Flows: refpair.Flows(1), Initiator: true, Linger: refpair.Linger, ResponderRetransmit: true}
+	cb := gateway.Config{Profile: quickmode.Hitless, Flows: gateway.Mirror(refpair.Flows(1)), Linger: refpair.Linger, ResponderRetransmit: true}
+	if tune != nil {
+		tune(&ca, &cb)
+	}
+	a, b, err := gateway.NewPair(seed, ca, cb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := props.NewMachine(a, b, refpair.Info(quickmode.Hitless, 1), true, nil)
+	m.Send(props.SideA, 0)
+	for m.InFlight() > 0 {
+		m.Deliver(0)
+	}
+	return m
 }
