@@ -46,6 +46,7 @@ func Merge(parts []Outcome) Outcome {
 		r.LackOfActiveSA += q.LackOfActiveSA
 		r.Rejected += q.Rejected
 		r.ActionsSkipped += q.ActionsSkipped
+		r.Coasted += q.Coasted
 		addNet(&r.Net, &q.Net)
 		r.Rekeys.Activations += q.Rekeys.Activations
 		r.Rekeys.Loss += q.Rekeys.Loss

@@ -151,7 +151,15 @@ type Config struct {
 	RekeyWindow time.Duration
 	// Observer, when set, sees every input and output of every peer and
 	// every datagram the network loses. It must copy what it keeps.
+	// Packets simulated in bulk (Coast) are the exception.
 	Observer func(Observation)
+	// Coast lets the simulator fast-forward quiet stretches of a tunnel's
+	// traffic in bulk (see coast.go) when both of its peers implement
+	// peer.Coaster. The Result is the same as without; the Observer then
+	// sees, of each coasted packet, only its Deliver output, with At its
+	// arrival time (which may lie ahead of the other observations) and no
+	// Packet.
+	Coast bool
 }
 
 // ErrConfig is matched (errors.Is) by every configuration error.

@@ -46,6 +46,6 @@ func Example() {
 		"accounted:", r.Delivered+r.Net.ESPLost == r.Sent)
 	fmt.Println("latency within [20ms, 22ms]:", r.Latency.P50 >= 20*time.Millisecond && r.Latency.Max <= 22*time.Millisecond)
 	// Output:
-	// sent 9000 delivered 8908 lost 92 accounted: true
+	// sent 9000 delivered 8905 lost 95 accounted: true
 	// latency within [20ms, 22ms]: true
 }

@@ -22,6 +22,7 @@ type event struct {
 	ike    bool  // datagram is IKE (decided at transmit)
 	tunnel int32
 	idx    int32  // generator or action index
+	epoch  uint32 // traffic: the generator's epoch when scheduled (stale if it moved on)
 	buf    []byte // datagram bytes, owned by the queue until fired
 }
 

@@ -73,6 +73,7 @@ type counters struct {
 	sent, delivered, late, dups, foreign uint64
 	dropped, lack, queued, rejected      uint64
 	skipped                              uint64
+	coasted                              uint64
 	net                                  NetStats
 	exch                                 ExchangeStats
 }
@@ -106,6 +107,9 @@ type Result struct {
 	// ActionsSkipped counts Delete actions with SPI 0 that found no active
 	// pair.
 	ActionsSkipped uint64
+	// Coasted counts the application packets simulated in bulk
+	// (Config.Coast); they are also counted everywhere else.
+	Coasted uint64
 
 	Net       NetStats
 	Rekeys    RekeyStats
@@ -130,7 +134,7 @@ func (s *Sim) Result() Result {
 		Seed: s.cfg.Seed, Now: s.now, Events: s.nEvents,
 		Sent: s.m.sent, Delivered: s.m.delivered, Late: s.m.late, Duplicates: s.m.dups,
 		Foreign: s.m.foreign, Queued: s.m.queued, Dropped: s.m.dropped,
-		LackOfActiveSA: s.m.lack, Rejected: s.m.rejected, ActionsSkipped: s.m.skipped,
+		LackOfActiveSA: s.m.lack, Rejected: s.m.rejected, ActionsSkipped: s.m.skipped, Coasted: s.m.coasted,
 		Net: s.m.net, Rekeys: s.rekeys, Exchanges: s.m.exch,
 		Latency: s.lat.Summary(), AddedLatency: s.added.Summary(),
 		Drops:   slices.Clone(s.drops),

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/hitless-ike/hitless/ref/peer"
@@ -75,7 +76,7 @@ const OtherReasons = "(other)"
 // for collision detection; more are counted but not tracked.
 const maxExchangesTracked = 16
 
-// pcgStream is the fixed second PCG word; only Seed varies.
+// pcgStream is mixed into every datagram's stream key.
 const pcgStream = 0x6869746c657373 // "hitless"
 
 // genSpec is a Traffic with its derived constants.
@@ -90,7 +91,12 @@ type genState struct {
 	seq   uint64        // packets sent
 	cycle time.Duration // start of the current on-period
 	j     uint64        // packets sent in it
-	win   dupWindow     // receiver side: which seqs arrived
+	next  time.Duration // when the scheduled packet is due, if pending
+	// pending is set while a traffic event of the current epoch is queued;
+	// coasting bumps epoch to void the queued one and schedules anew.
+	pending bool
+	epoch   uint32
+	win     dupWindow // receiver side: which seqs arrived
 }
 
 // dupWindow remembers which of the last dupWindowBits sequence numbers
@@ -152,15 +158,22 @@ type tunnel struct {
 	lack     []time.Duration // recent lack-of-SA drop times, within the window
 	open     []openRekey     // activations whose window is still open
 	exchange [2][]exchangeID // in flight per side
+	inFlight int32           // datagrams queued for delivery
 	res      TunnelResult
 }
 
 // Sim is one simulation in progress. It is not safe for concurrent use.
 type Sim struct {
-	cfg     Config
-	window  time.Duration
+	cfg    Config
+	window time.Duration
+	// Every datagram draws its fate from its own stream, keyed by tunnel,
+	// side, class and count (reseed), so draws do not depend on how
+	// events of different tunnels interleave, and coasting draws the same.
+	pcg     rand.PCG
 	rng     *rand.Rand
 	now     time.Duration
+	limit   time.Duration   // coasting horizon: RunUntil's target, 0 outside it
+	actAt   []time.Duration // sorted Action times, for the coasting horizon
 	seq     uint64
 	events  eventHeap
 	timers  timerHeap
@@ -188,7 +201,6 @@ func New(cfg Config, newPair func(tunnel int) (a, b peer.Peer)) (*Sim, error) {
 	s := &Sim{
 		cfg:       cfg,
 		window:    cfg.RekeyWindow,
-		rng:       rand.New(rand.NewPCG(cfg.Seed, pcgStream)),
 		timers:    newTimerHeap(2 * cfg.Tunnels),
 		tunnels:   make([]tunnel, cfg.Tunnels),
 		gens:      make([]genSpec, len(cfg.Traffic)),
@@ -196,6 +208,7 @@ func New(cfg Config, newPair func(tunnel int) (a, b peer.Peer)) (*Sim, error) {
 		dropIndex: make(map[string]int),
 		events:    make(eventHeap, 0, cfg.Tunnels*(len(cfg.Traffic)+2)),
 	}
+	s.rng = rand.New(&s.pcg)
 	if s.window == 0 {
 		s.window = DefaultRekeyWindow
 	}
@@ -239,11 +252,12 @@ func New(cfg Config, newPair func(tunnel int) (a, b peer.Peer)) (*Sim, error) {
 			st := &s.state[i*len(s.gens)+g]
 			st.cycle = s.gens[g].Start
 			if s.gens[g].Start < s.gens[g].stop {
-				s.push(event{at: s.gens[g].Start, kind: evTraffic, tunnel: int32(i), idx: int32(g)})
+				s.schedule(i, g, s.gens[g].Start)
 			}
 		}
 	}
 	for i, a := range cfg.Actions {
+		s.actAt = append(s.actAt, a.At)
 		if a.Tunnel != AllTunnels {
 			s.push(event{at: a.At, kind: evAction, side: a.Side, tunnel: int32(a.Tunnel), idx: int32(i)})
 			continue
@@ -252,6 +266,7 @@ func New(cfg Config, newPair func(tunnel int) (a, b peer.Peer)) (*Sim, error) {
 			s.push(event{at: a.At, kind: evAction, side: a.Side, tunnel: int32(t), idx: int32(i)})
 		}
 	}
+	slices.Sort(s.actAt)
 	return s, nil
 }
 
@@ -280,6 +295,9 @@ func (s *Sim) push(e event) {
 
 // peek returns the time of the next event and whether it is a timer.
 func (s *Sim) peek() (at time.Duration, timer, ok bool) {
+	for len(s.events) > 0 && s.stale(&s.events[0]) {
+		s.events.pop()
+	}
 	var ev *event
 	if len(s.events) > 0 {
 		ev = &s.events[0]
@@ -318,11 +336,15 @@ func (s *Sim) Step() bool {
 	e := s.events.pop()
 	switch e.kind {
 	case evDatagram:
+		s.tunnels[e.tunnel].inFlight--
 		s.stepPeer(int(e.tunnel), e.side, peer.Input{Kind: peer.Receive, At: at,
 			Datagram: peer.Datagram{Transport: peer.Transport(e.trans), Bytes: e.buf}})
 		s.free = append(s.free, e.buf[:0])
 	case evTraffic:
-		s.generate(int(e.tunnel), int(e.idx))
+		s.state[int(e.tunnel)*len(s.gens)+int(e.idx)].pending = false
+		if !s.coast(int(e.tunnel), int(e.idx)) {
+			s.generate(int(e.tunnel), int(e.idx))
+		}
 	case evAction:
 		s.act(int(e.tunnel), &s.cfg.Actions[e.idx])
 	}
@@ -332,6 +354,8 @@ func (s *Sim) Step() bool {
 // RunUntil runs every event due at or before t (and before the end of the
 // run), then moves the clock to t.
 func (s *Sim) RunUntil(t time.Duration) {
+	s.limit = min(t, s.cfg.Duration)
+	defer func() { s.limit = 0 }()
 	for {
 		at, _, ok := s.peek()
 		if !ok || at > t || !s.Step() {
@@ -349,11 +373,18 @@ func (s *Sim) generate(t, g int) {
 	s.pkt = buildPacket(s.pkt, spec.Size, spec.src, spec.dst, spec.Flow,
 		probe{tunnel: uint32(t), gen: uint16(g), side: spec.From, seq: st.seq, sent: s.now})
 	st.seq++
-	st.j++
 	s.m.sent++
 	s.tunnels[t].res.Sent++
 	s.stepPeer(t, spec.From, peer.Input{Kind: peer.Send, At: s.now, Flow: spec.Flow, Packet: s.pkt})
+	if next, ok := nextSend(spec, st); ok {
+		s.schedule(t, g, next)
+	}
+}
 
+// nextSend moves generator st past the packet just sent and returns when
+// the next one is due, if before the generator stops.
+func nextSend(spec *genSpec, st *genState) (time.Duration, bool) {
+	st.j++
 	// The k-th packet of an on-period is due at a fixed offset from its
 	// start, so rounding never accumulates.
 	off := float64(st.j) * float64(time.Second) / spec.Rate
@@ -362,11 +393,22 @@ func (s *Sim) generate(t, g int) {
 		st.j, off = 0, 0
 	}
 	if off >= float64(spec.stop-st.cycle) {
-		return // also keeps the conversion below in range
+		return 0, false // also keeps the conversion below in range
 	}
-	if next := st.cycle + time.Duration(off); next < spec.stop {
-		s.push(event{at: next, kind: evTraffic, tunnel: int32(t), idx: int32(g)})
-	}
+	next := st.cycle + time.Duration(off)
+	return next, next < spec.stop
+}
+
+// schedule queues generator g of tunnel t to send at.
+func (s *Sim) schedule(t, g int, at time.Duration) {
+	st := &s.state[t*len(s.gens)+g]
+	st.next, st.pending = at, true
+	s.push(event{at: at, kind: evTraffic, tunnel: int32(t), idx: int32(g), epoch: st.epoch})
+}
+
+// stale reports a traffic event voided by coasting.
+func (s *Sim) stale(e *event) bool {
+	return e.kind == evTraffic && e.epoch != s.state[int(e.tunnel)*len(s.gens)+int(e.idx)].epoch
 }
 
 func (s *Sim) act(t int, a *Action) {
@@ -521,6 +563,7 @@ func (s *Sim) transmit(t int, side Side, d peer.Datagram) {
 		lc, class = &s.link(t, side).IKE, 0
 	}
 	tun.sent[side][class]++
+	s.reseed(t, side, class, tun.sent[side][class])
 	if ike {
 		s.m.net.IKESent++
 	} else {
@@ -552,6 +595,7 @@ func (s *Sim) transmit(t int, side Side, d peer.Datagram) {
 		if n := len(s.free); n > 0 {
 			buf, s.free = s.free[n-1], s.free[:n-1]
 		}
+		tun.inFlight++
 		s.push(event{
 			at: s.now + s.delay(lc), kind: evDatagram, side: side.other(), trans: uint8(d.Transport),
 			ike: ike, tunnel: int32(t), buf: append(buf, d.Bytes...),
@@ -586,13 +630,19 @@ func (s *Sim) deliver(t int, side Side, pkt []byte) {
 		s.m.foreign++
 		return
 	}
-	st := &s.state[t*len(s.gens)+int(p.gen)]
-	if p.seq >= st.seq {
+	if p.seq >= s.state[t*len(s.gens)+int(p.gen)].seq {
 		s.m.foreign++
 		return
 	}
+	s.arrived(t, int(p.gen), p.seq, p.sent, s.now)
+}
+
+// arrived counts the delivery at time at of packet seq of generator g of
+// tunnel t, sent at sent.
+func (s *Sim) arrived(t, g int, seq uint64, sent, at time.Duration) {
+	st := &s.state[t*len(s.gens)+g]
 	tun := &s.tunnels[t]
-	switch st.win.mark(p.seq) {
+	switch st.win.mark(seq) {
 	case markDup:
 		s.m.dups++
 		tun.res.Duplicates++
@@ -602,9 +652,9 @@ func (s *Sim) deliver(t int, side Side, pkt []byte) {
 	}
 	s.m.delivered++
 	tun.res.Delivered++
-	lat := s.now - p.sent
+	lat := at - sent
 	s.lat.Record(lat)
-	s.added.Record(lat - s.link(t, p.side).ESP.Delay)
+	s.added.Record(lat - s.link(t, s.gens[g].From).ESP.Delay)
 	tun.res.MaxLatency = max(tun.res.MaxLatency, lat)
 }
 
