@@ -114,6 +114,7 @@ func (s *Scenario) netConfig(k int) netsim.Config {
 	c := netsim.Config{
 		Seed: mix(s.Seed, uint64(k)), Tunnels: n, Duration: time.Duration(s.Duration),
 		AB: netsim.Link{IKE: ike, ESP: esp}, BA: netsim.Link{IKE: ike, ESP: esp},
+		Coast: !s.Exact,
 	}
 	for _, x := range []struct {
 		from netsim.Side
@@ -231,9 +232,9 @@ func (s *Scenario) NewShard(p quickmode.Profile, k int) (*Shard, error) {
 	bucket := s.BucketWidth()
 	nb := int(time.Duration(s.Duration)/bucket) + 1
 	sh := &Shard{profile: p.Name, est: make([]uint8, n), series: Series{Bucket: bucket,
-		Delivered: make([]uint64, nb), Lack: make([]uint64, nb), Other: make([]uint64, nb)}}
+		Lack: make([]uint64, nb), Other: make([]uint64, nb)}}
 	cfg := s.netConfig(k)
-	cfg.Observer = sh.observe
+	cfg.Observer, cfg.Bucket = sh.observe, bucket
 	if s.Tweak != nil {
 		s.Tweak(&cfg)
 	}
@@ -263,13 +264,11 @@ func (sh *Shard) observe(o netsim.Observation) {
 	}
 	s := &sh.series
 	i := int(o.At / s.Bucket)
-	if i >= len(s.Delivered) {
-		i = len(s.Delivered) - 1
+	if i >= len(s.Lack) {
+		i = len(s.Lack) - 1
 	}
 	switch o.Output.Kind {
-	case peer.Deliver:
-		s.Delivered[i]++
-	case peer.Drop:
+	case peer.Drop: // deliveries are counted by netsim (Config.Bucket)
 		if peer.LackOfActiveSA(o.Output.Reason) {
 			s.Lack[i]++
 			if sh.est[o.Tunnel] != bothSides {
@@ -318,9 +317,11 @@ func (sh *Shard) Err() error { return sh.sim.Err() }
 // Outcome snapshots what the shard measured so far.
 func (sh *Shard) Outcome() Outcome {
 	s := sh.series
-	s.Delivered, s.Lack, s.Other = slices.Clone(s.Delivered), slices.Clone(s.Lack), slices.Clone(s.Other)
+	r := sh.sim.Result()
+	s.Delivered, r.DeliveredSeries = r.DeliveredSeries, nil
+	s.Lack, s.Other = slices.Clone(s.Lack), slices.Clone(s.Other)
 	s.RekeyStarts = slices.Clone(s.RekeyStarts)
-	return Outcome{Profile: sh.profile, Result: sh.sim.Result(), Rekeys: sh.rekeys, FirstLack: sh.firstLack, LackAt: sh.lackAt, Series: s}
+	return Outcome{Profile: sh.profile, Result: r, Rekeys: sh.rekeys, FirstLack: sh.firstLack, LackAt: sh.lackAt, Series: s}
 }
 
 // Run simulates every shard of profile p one after the other, folding

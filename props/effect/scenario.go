@@ -115,6 +115,11 @@ type Scenario struct {
 	// 0 means DefaultShardTunnels. It is part of the scenario because the
 	// split decides the random streams.
 	ShardTunnels int `json:"shard_tunnels,omitzero"`
+	// Exact steps every packet through the gateways instead of letting
+	// netsim coast through quiet stretches (netsim.Config.Coast). The
+	// outcome is the same, only slower: it is how that claim is checked,
+	// so it is not part of the scenario's JSON.
+	Exact bool `json:"-"`
 
 	// Tweak, when set, may change each shard's netsim.Config before it
 	// runs (e.g. a link Filter that holds back one message). Not

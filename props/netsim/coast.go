@@ -53,11 +53,11 @@ type coastGen struct {
 // generator g on, and reports whether it did; if not, the caller steps the
 // packet as usual.
 func (s *Sim) coast(t, g int) bool {
-	if !s.cfg.Coast || s.limit <= s.now {
+	if !s.coastOK || s.limit <= s.now {
 		return false
 	}
 	tun := &s.tunnels[t]
-	if tun.inFlight != 0 {
+	if tun.ikeFlight != 0 {
 		return false
 	}
 	cs := [2]peer.Coaster{}
@@ -88,9 +88,6 @@ func (s *Sim) coast(t, g int) bool {
 			continue
 		}
 		spec := &s.gens[k]
-		if sides&(1<<spec.From) != 0 {
-			return false // two generators share an SA: step them
-		}
 		sides |= 1 << spec.From
 		cg := &gens[n]
 		n++
@@ -123,6 +120,27 @@ func (s *Sim) coast(t, g int) bool {
 			return false
 		}
 		cg.budget = min(out, in)
+		if k := tun.espFlight[spec.From]; k > 0 {
+			// ESP sent before the stretch is still on the wire: it must
+			// be on the same SA, and the coasted packets, applied now,
+			// must leave the oldest of it inside the window when it
+			// lands later.
+			old, ok := tun.espSeqs[spec.From].oldest()
+			if !ok || tun.espOther[spec.From] != 0 || tun.espSPI[spec.From] != cg.spi || cg.budget <= uint64(k) {
+				return false
+			}
+			behind := uint64(uint32(cg.seq) - old)
+			room := uint64(min(window, dupWindowBits)) / 2
+			if behind >= room {
+				return false
+			}
+			cg.budget = min(cg.budget-uint64(k), room-behind) // the receiver counts their bytes too
+		}
+	}
+	for side, k := range tun.espFlight {
+		if k > 0 && sides&(1<<side) == 0 {
+			return false // in flight with no generator to vouch for its SA
+		}
 	}
 	// The packet after a generator's budget may change state (a byte
 	// lifetime fires): the stretch ends before it is sent. Other packets
@@ -184,7 +202,6 @@ func (s *Sim) coastGen(t int, cg *coastGen, fits func(*coastGen) bool, out peer.
 	tun := &s.tunnels[t]
 	spec, st := cg.spec, cg.st
 	from, to := spec.From, spec.From.other()
-	obs := s.cfg.Observer
 	if !st.pending {
 		s.nEvents-- // the due event Step counted: counted again below
 	}
@@ -217,16 +234,9 @@ func (s *Sim) coastGen(t int, cg *coastGen, fits func(*coastGen) bool, out peer.
 				o := peer.Output{Kind: peer.Drop, Direction: peer.Inbound, Flow: spec.Flow, SPI: cg.spi, Reason: reason}
 				now := s.now
 				s.now = arrive
-				if obs != nil {
-					obs(Observation{At: arrive, Tunnel: t, Side: to, Kind: ObservedOutput, Output: o})
-				}
 				s.handle(t, to, &o)
 				s.now = now
 			} else {
-				if obs != nil {
-					obs(Observation{At: arrive, Tunnel: t, Side: to, Kind: ObservedOutput,
-						Output: peer.Output{Kind: peer.Deliver, Direction: peer.Inbound, Flow: spec.Flow, SPI: cg.spi}})
-				}
 				s.arrived(t, cg.g, probe, at, arrive)
 			}
 		}

@@ -150,15 +150,16 @@ type Config struct {
 	// DefaultRekeyWindow.
 	RekeyWindow time.Duration
 	// Observer, when set, sees every input and output of every peer and
-	// every datagram the network loses. It must copy what it keeps.
-	// Packets simulated in bulk (Coast) are the exception.
+	// every datagram the network loses, except the packets coasted in bulk
+	// (Coast). It must copy what it keeps.
 	Observer func(Observation)
+	// Bucket, when positive, makes Result.DeliveredSeries count the
+	// packets delivered in each Bucket of virtual time (by arrival).
+	Bucket time.Duration
 	// Coast lets the simulator fast-forward quiet stretches of a tunnel's
 	// traffic in bulk (see coast.go) when both of its peers implement
-	// peer.Coaster. The Result is the same as without; the Observer then
-	// sees, of each coasted packet, only its Deliver output, with At its
-	// arrival time (which may lie ahead of the other observations) and no
-	// Packet.
+	// peer.Coaster. The Result is the same as without; the Observer does
+	// not see the coasted packets.
 	Coast bool
 }
 
@@ -235,6 +236,9 @@ func (l *LinkConfig) validate(field string) error {
 // maxDelay bounds every configured delay so that sums cannot overflow.
 const maxDelay = 1000 * time.Hour
 
+// maxBuckets bounds Result.DeliveredSeries.
+const maxBuckets = 1 << 20
+
 func validateLinks(prefix string, ab, ba *Link) error {
 	links := [...]struct {
 		name string
@@ -257,6 +261,9 @@ func (c *Config) validate() error {
 	}
 	if c.Duration < 0 || c.Duration > maxDelay {
 		return cfgErr("Duration", "%v outside [0, %v]", c.Duration, maxDelay)
+	}
+	if c.Bucket < 0 || (c.Bucket > 0 && c.Duration/c.Bucket > maxBuckets) {
+		return cfgErr("Bucket", "%v negative or more than %d buckets", c.Bucket, maxBuckets)
 	}
 	if c.RekeyWindow < 0 || c.RekeyWindow > maxDelay {
 		return cfgErr("RekeyWindow", "%v outside [0, %v]", c.RekeyWindow, maxDelay)

@@ -121,6 +121,10 @@ type Result struct {
 	// LatencyHist and AddedHist hold the samples, for merging runs.
 	LatencyHist, AddedHist *Histogram
 
+	// DeliveredSeries counts deliveries per Config.Bucket of arrival
+	// time (nil without one); the last bucket holds the end of the run.
+	DeliveredSeries []uint64
+
 	Tunnels []TunnelResult
 	// Err is why the run stopped early, if it did (a StuckTimerError).
 	Err error
@@ -137,9 +141,10 @@ func (s *Sim) Result() Result {
 		LackOfActiveSA: s.m.lack, Rejected: s.m.rejected, ActionsSkipped: s.m.skipped, Coasted: s.m.coasted,
 		Net: s.m.net, Rekeys: s.rekeys, Exchanges: s.m.exch,
 		Latency: s.lat.Summary(), AddedLatency: s.added.Summary(),
-		Drops:   slices.Clone(s.drops),
-		Tunnels: make([]TunnelResult, len(s.tunnels)),
-		Err:     s.err,
+		Drops:           slices.Clone(s.drops),
+		DeliveredSeries: slices.Clone(s.series),
+		Tunnels:         make([]TunnelResult, len(s.tunnels)),
+		Err:             s.err,
 	}
 	lat, added := s.lat, s.added
 	r.LatencyHist, r.AddedHist = &lat, &added

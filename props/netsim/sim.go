@@ -1,6 +1,7 @@
 package netsim
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -158,8 +159,15 @@ type tunnel struct {
 	lack     []time.Duration // recent lack-of-SA drop times, within the window
 	open     []openRekey     // activations whose window is still open
 	exchange [2][]exchangeID // in flight per side
-	inFlight int32           // datagrams queued for delivery
-	res      TunnelResult
+	// Datagrams on the wire: IKE ones, and ESP ones by sending side,
+	// espSPI being the SPI of the newest and espOther how many do not
+	// (certainly) carry it.
+	ikeFlight int32
+	espFlight [2]int32
+	espSPI    [2]uint32
+	espOther  [2]int32
+	espSeqs   [2]flight
+	res       TunnelResult
 }
 
 // Sim is one simulation in progress. It is not safe for concurrent use.
@@ -172,6 +180,7 @@ type Sim struct {
 	pcg     rand.PCG
 	rng     *rand.Rand
 	now     time.Duration
+	coastOK bool            // Config.Coast, and at most one generator per side
 	limit   time.Duration   // coasting horizon: RunUntil's target, 0 outside it
 	actAt   []time.Duration // sorted Action times, for the coasting horizon
 	seq     uint64
@@ -190,6 +199,7 @@ type Sim struct {
 	drops      []ReasonCount
 	lat, added Histogram
 	rekeys     RekeyStats
+	series     []uint64 // deliveries per Config.Bucket
 }
 
 // New builds a simulation of cfg; newPair is called once per tunnel, in
@@ -209,6 +219,9 @@ func New(cfg Config, newPair func(tunnel int) (a, b peer.Peer)) (*Sim, error) {
 		events:    make(eventHeap, 0, cfg.Tunnels*(len(cfg.Traffic)+2)),
 	}
 	s.rng = rand.New(&s.pcg)
+	if cfg.Bucket > 0 {
+		s.series = make([]uint64, cfg.Duration/cfg.Bucket+1)
+	}
 	if s.window == 0 {
 		s.window = DefaultRekeyWindow
 	}
@@ -267,6 +280,13 @@ func New(cfg Config, newPair func(tunnel int) (a, b peer.Peer)) (*Sim, error) {
 		}
 	}
 	slices.Sort(s.actAt)
+	// Two generators on one side would share an SA's sequence numbers:
+	// coasting them apart would misnumber their packets.
+	var sides [2]int
+	for _, g := range cfg.Traffic {
+		sides[g.From]++
+	}
+	s.coastOK = cfg.Coast && sides[A] <= 1 && sides[B] <= 1
 	return s, nil
 }
 
@@ -336,7 +356,7 @@ func (s *Sim) Step() bool {
 	e := s.events.pop()
 	switch e.kind {
 	case evDatagram:
-		s.tunnels[e.tunnel].inFlight--
+		s.landed(&s.tunnels[e.tunnel], e.side.other(), e.ike, e.buf)
 		s.stepPeer(int(e.tunnel), e.side, peer.Input{Kind: peer.Receive, At: at,
 			Datagram: peer.Datagram{Transport: peer.Transport(e.trans), Bytes: e.buf}})
 		s.free = append(s.free, e.buf[:0])
@@ -595,12 +615,87 @@ func (s *Sim) transmit(t int, side Side, d peer.Datagram) {
 		if n := len(s.free); n > 0 {
 			buf, s.free = s.free[n-1], s.free[:n-1]
 		}
-		tun.inFlight++
+		s.departed(tun, side, ike, d.Bytes)
 		s.push(event{
 			at: s.now + s.delay(lc), kind: evDatagram, side: side.other(), trans: uint8(d.Transport),
 			ike: ike, tunnel: int32(t), buf: append(buf, d.Bytes...),
 		})
 	}
+}
+
+// departed and landed keep the tunnel's in-flight counts (see tunnel).
+// A datagram that left under an older espSPI moves to espOther; so does
+// one landing under a reused SPI, which only errs on the safe side.
+func (s *Sim) departed(tun *tunnel, from Side, ike bool, b []byte) {
+	if ike {
+		tun.ikeFlight++
+		return
+	}
+	tun.espFlight[from]++
+	if len(b) < 8 {
+		tun.espOther[from]++ // a runt vouches for no SA
+		return
+	}
+	if spi := binary.BigEndian.Uint32(b); spi != tun.espSPI[from] {
+		tun.espOther[from] = tun.espFlight[from] - 1
+		tun.espSPI[from] = spi
+	}
+	tun.espSeqs[from].add(binary.BigEndian.Uint32(b[4:]))
+}
+
+func (s *Sim) landed(tun *tunnel, from Side, ike bool, b []byte) {
+	if ike {
+		tun.ikeFlight--
+		return
+	}
+	tun.espFlight[from]--
+	if len(b) < 8 || binary.BigEndian.Uint32(b) != tun.espSPI[from] || tun.espFlight[from] < tun.espOther[from] {
+		tun.espOther[from] = max(tun.espOther[from]-1, 0)
+	}
+	if len(b) >= 8 {
+		tun.espSeqs[from].land(binary.BigEndian.Uint32(b[4:]))
+	}
+}
+
+// flight is the ESP sequence numbers (low 32 bits) on the wire from one
+// side, in the order they left: the oldest still flying bounds how far
+// coasting may move the receiver's anti-replay window. Datagrams land
+// roughly in order, so finding one is short.
+type flight struct {
+	q    []flying
+	head int
+}
+
+type flying struct {
+	seq    uint32
+	landed bool
+}
+
+func (f *flight) add(seq uint32) { f.q = append(f.q, flying{seq: seq}) }
+
+func (f *flight) land(seq uint32) {
+	for i := f.head; i < len(f.q); i++ {
+		if f.q[i].seq == seq && !f.q[i].landed {
+			f.q[i].landed = true
+			break
+		}
+	}
+	for f.head < len(f.q) && f.q[f.head].landed {
+		f.head++
+	}
+	if f.head == len(f.q) {
+		f.q, f.head = f.q[:0], 0
+	} else if f.head > len(f.q)/2 && f.head > 16 {
+		f.q, f.head = f.q[:copy(f.q, f.q[f.head:])], 0
+	}
+}
+
+// oldest returns the lowest sequence number still flying, if any.
+func (f *flight) oldest() (uint32, bool) {
+	if f.head == len(f.q) {
+		return 0, false
+	}
+	return f.q[f.head].seq, true
 }
 
 // delay draws one datagram's one-way delay on lc; it is never below
@@ -652,6 +747,9 @@ func (s *Sim) arrived(t, g int, seq uint64, sent, at time.Duration) {
 	}
 	s.m.delivered++
 	tun.res.Delivered++
+	if len(s.series) > 0 {
+		s.series[min(int(at/s.cfg.Bucket), len(s.series)-1)]++
+	}
 	lat := at - sent
 	s.lat.Record(lat)
 	s.added.Record(lat - s.link(t, s.gens[g].From).ESP.Delay)

@@ -10,3 +10,7 @@ func broken(brokenVariant) bool { return false }
 func brokenSeen(*Gateway, []byte, []byte) {}
 
 func brokenReplay(*Gateway, []byte) ([]byte, bool) { return nil, false }
+
+// brokenAny reports whether any broken variant is on: never, in the
+// default build.
+func brokenAny() bool { return false }

@@ -44,6 +44,13 @@ func broken(v brokenVariant) bool {
 	return brokenOn == v
 }
 
+// brokenAny reports whether any broken variant is on.
+func brokenAny() bool {
+	brokenMu.Lock()
+	defer brokenMu.Unlock()
+	return brokenOn != 0
+}
+
 // brokenSeen remembers the plaintext of a delivered ESP packet, so that
 // the replay-accepted variant can deliver it again when it is replayed.
 func brokenSeen(_ *Gateway, esp, plain []byte) {
