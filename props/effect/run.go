@@ -105,14 +105,14 @@ func (s *Scenario) gatewayConfigs(p quickmode.Profile) (a, b gateway.Config, err
 
 // netConfig is the netsim configuration of shard k without its observer.
 func (s *Scenario) netConfig(k int) netsim.Config {
-	_, n := s.shardRange(k)
+	first, n := s.shardRange(k)
 	l := netsim.LinkConfig{Delay: time.Duration(s.Delay), Jitter: time.Duration(s.Jitter),
 		ReorderProb: s.Reorder, ReorderDelay: time.Duration(s.ReorderDelay)}
 	ike, esp := l, l
 	ike.LossProb, esp.LossProb = s.IKELoss, s.ESPLoss
 	ike.Delay += time.Duration(s.IKEProcessing)
 	c := netsim.Config{
-		Seed: mix(s.Seed, uint64(k)), Tunnels: n, Duration: time.Duration(s.Duration),
+		Seed: s.Seed, Tunnels: n, TunnelBase: first, Duration: time.Duration(s.Duration),
 		AB: netsim.Link{IKE: ike, ESP: esp}, BA: netsim.Link{IKE: ike, ESP: esp},
 		Coast: !s.Exact,
 	}

@@ -24,7 +24,7 @@ import (
 // reseed points s.rng at the stream of the n-th datagram of class (0 IKE,
 // 1 ESP) that side of tunnel t transmitted.
 func (s *Sim) reseed(t int, side Side, class int, n int) {
-	key := uint64(t)<<34 | uint64(side)<<33 | uint64(class)<<32 | uint64(uint32(n))
+	key := uint64(s.cfg.TunnelBase+t)<<34 | uint64(side)<<33 | uint64(class)<<32 | uint64(uint32(n))
 	s.pcg.Seed(s.cfg.Seed, mix64(key^pcgStream))
 }
 

@@ -135,6 +135,10 @@ type Config struct {
 	Seed uint64
 	// Tunnels is the number of peer pairs.
 	Tunnels int
+	// TunnelBase numbers this run's tunnels from TunnelBase on in the
+	// random streams: a run split into shards with one Seed and
+	// consecutive bases draws exactly what the whole run would.
+	TunnelBase int
 	// Duration is how much virtual time Run simulates.
 	Duration time.Duration
 	// AB carries datagrams from A to B, BA from B to A.
@@ -258,6 +262,9 @@ func validateLinks(prefix string, ab, ba *Link) error {
 func (c *Config) validate() error {
 	if c.Tunnels < 1 || c.Tunnels > maxTunnels {
 		return cfgErr("Tunnels", "%d outside [1, %d]", c.Tunnels, maxTunnels)
+	}
+	if c.TunnelBase < 0 || c.TunnelBase > 1<<29-c.Tunnels {
+		return cfgErr("TunnelBase", "%d outside [0, %d]", c.TunnelBase, 1<<29-c.Tunnels)
 	}
 	if c.Duration < 0 || c.Duration > maxDelay {
 		return cfgErr("Duration", "%v outside [0, %v]", c.Duration, maxDelay)

@@ -149,7 +149,7 @@ func newFlagSet(out io.Writer, s *effect.Scenario, c *cmdFlags) *flag.FlagSet {
 	fs.Var(&s.Linger, "linger", "otherwise, how long old pairs stay after a rekey (0: until hard expiry)")
 	fs.StringVar(&s.Transform, "transform", s.Transform, "ESP transform: "+strings.Join(effect.Transforms, ", "))
 	fs.Var(&s.Bucket, "bucket", "time-series bucket for --plot (0: duration/400)")
-	fs.IntVar(&s.ShardTunnels, "shard-tunnels", s.ShardTunnels, fmt.Sprintf("tunnels per shard (0: %d); changes the random streams", effect.DefaultShardTunnels))
+	fs.IntVar(&s.ShardTunnels, "shard-tunnels", s.ShardTunnels, fmt.Sprintf("tunnels per shard (0: %d); changes speed and memory, not the output", effect.DefaultShardTunnels))
 	fs.BoolVar(&s.Exact, "exact", s.Exact, "step every packet through the gateways instead of coasting steady traffic (same output, slower)")
 	fs.BoolVar(&c.csv, "csv", false, "write CSV")
 	fs.BoolVar(&c.json, "json", false, "write JSON")
