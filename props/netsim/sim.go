@@ -640,7 +640,7 @@ func (s *Sim) departed(tun *tunnel, from Side, ike bool, b []byte) {
 		tun.espOther[from] = tun.espFlight[from] - 1
 		tun.espSPI[from] = spi
 	}
-	tun.espSeqs[from].add(binary.BigEndian.Uint32(b[4:]))
+	tun.espSeqs[from].add(binary.BigEndian.Uint32(b), binary.BigEndian.Uint32(b[4:]))
 }
 
 func (s *Sim) landed(tun *tunnel, from Side, ike bool, b []byte) {
@@ -653,12 +653,12 @@ func (s *Sim) landed(tun *tunnel, from Side, ike bool, b []byte) {
 		tun.espOther[from] = max(tun.espOther[from]-1, 0)
 	}
 	if len(b) >= 8 {
-		tun.espSeqs[from].land(binary.BigEndian.Uint32(b[4:]))
+		tun.espSeqs[from].land(binary.BigEndian.Uint32(b), binary.BigEndian.Uint32(b[4:]))
 	}
 }
 
-// flight is the ESP sequence numbers (low 32 bits) on the wire from one
-// side, in the order they left: the oldest still flying bounds how far
+// flight is the ESP SPIs and sequence numbers (low 32 bits) on the wire
+// from one side, in the order they left: the oldest still flying bounds how far
 // coasting may move the receiver's anti-replay window. Datagrams land
 // roughly in order, so finding one is short.
 type flight struct {
@@ -667,15 +667,15 @@ type flight struct {
 }
 
 type flying struct {
-	seq    uint32
-	landed bool
+	spi, seq uint32
+	landed   bool
 }
 
-func (f *flight) add(seq uint32) { f.q = append(f.q, flying{seq: seq}) }
+func (f *flight) add(spi, seq uint32) { f.q = append(f.q, flying{spi: spi, seq: seq}) }
 
-func (f *flight) land(seq uint32) {
+func (f *flight) land(spi, seq uint32) {
 	for i := f.head; i < len(f.q); i++ {
-		if f.q[i].seq == seq && !f.q[i].landed {
+		if f.q[i].seq == seq && f.q[i].spi == spi && !f.q[i].landed {
 			f.q[i].landed = true
 			break
 		}
