@@ -152,6 +152,35 @@ func coastRun(t interface{ Fatal(...any) }, cfg Config, slices []time.Duration, 
 	return plain, coasted, pp, cp
 }
 
+// switching is a newPair whose peers switch to SPIs 3 and 4 at at, A
+// with the given packet budget.
+func switching(at time.Duration, budget int) func(int) (*seqPeer, *seqPeer) {
+	return func(int) (*seqPeer, *seqPeer) {
+		a := newFake(1, []uint32{2}, step{at, activateOut, 3}, step{at, installIn, 4})
+		b := newFake(2, []uint32{1}, step{at, activateOut, 4}, step{at, installIn, 3})
+		return newSeqPeer(a, budget), newSeqPeer(b, 0)
+	}
+}
+
+// expectExact runs cfg stepped and coasted and fails unless coasting
+// happened (so the case still exercises what it is named for) and changed
+// nothing.
+func expectExact(t *testing.T, cfg Config, pairs func(int) (*seqPeer, *seqPeer), exercises string) Result {
+	t.Helper()
+	plain, coasted, pp, cp := coastRun(t, cfg, nil, pairs)
+	if coasted.Coasted == 0 {
+		t.Fatalf("nothing coasted: the case no longer exercises %s", exercises)
+	}
+	n := coasted.Coasted
+	coasted.Coasted = 0
+	if d := cmp.Diff(plain, coasted, cmp.AllowUnexported(Histogram{})); d != "" {
+		t.Fatalf("results differ (-stepped +coasted):\n%s", d)
+	}
+	comparePeers(t, pp, cp)
+	coasted.Coasted = n
+	return coasted
+}
+
 func comparePeers(t interface{ Fatalf(string, ...any) }, pp, cp [][2]*seqPeer) {
 	for i := range pp {
 		for side := range 2 {
@@ -211,7 +240,7 @@ func TestCoastMatchesStepping(t *testing.T) {
 		for range rapid.IntRange(0, 4).Draw(rt, "cuts") {
 			cuts = append(cuts, time.Duration(rapid.IntRange(0, 3000).Draw(rt, "cut"))*ms)
 		}
-		pairs := func(int) (*seqPeer, *seqPeer) {
+		pairs := func(int) (*seqPeer, *seqPeer) { // B installs A's new SA late
 			a := newFake(1, []uint32{2}, step{switchAt, activateOut, 3}, step{switchAt, installIn, 4})
 			b := newFake(2, []uint32{1}, step{switchAt, activateOut, 4}, step{switchAt + lateIn, installIn, 3})
 			return newSeqPeer(a, budget), newSeqPeer(b, 0)
@@ -243,20 +272,10 @@ func TestCoastCoversSteadyTraffic(t *testing.T) {
 	l := LinkConfig{Delay: 10 * ms, Jitter: ms, LossProb: 0.01}
 	cfg := Config{Seed: 1, Tunnels: 2, Duration: 60 * time.Second, AB: Link{IKE: l, ESP: l}, BA: Link{IKE: l, ESP: l},
 		Traffic: []Traffic{{From: A, Rate: 10, Size: 200}, {From: B, Rate: 10, Size: 200}}}
-	pairs := func(int) (*seqPeer, *seqPeer) {
-		a := newFake(1, []uint32{2}, step{30 * time.Second, activateOut, 3}, step{30 * time.Second, installIn, 4})
-		b := newFake(2, []uint32{1}, step{30 * time.Second, activateOut, 4}, step{30 * time.Second, installIn, 3})
-		return newSeqPeer(a, 0), newSeqPeer(b, 0)
+	r := expectExact(t, cfg, switching(30*time.Second, 0), "steady traffic")
+	if r.Coasted < r.Sent*9/10 {
+		t.Fatalf("coasted %d of %d packets; want at least 90%%", r.Coasted, r.Sent)
 	}
-	plain, coasted, pp, cp := coastRun(t, cfg, nil, pairs)
-	if coasted.Coasted < coasted.Sent*9/10 {
-		t.Fatalf("coasted %d of %d packets; want at least 90%%", coasted.Coasted, coasted.Sent)
-	}
-	coasted.Coasted = 0
-	if d := cmp.Diff(plain, coasted, cmp.AllowUnexported(Histogram{})); d != "" {
-		t.Fatalf("results differ (-stepped +coasted):\n%s", d)
-	}
-	comparePeers(t, pp, cp)
 }
 
 // Input class: peers that cannot coast (no peer.Coaster) and links that
@@ -298,20 +317,7 @@ func TestCoastDeclines(t *testing.T) {
 func TestCoastBurstFasterThanRate(t *testing.T) {
 	cfg := Config{Tunnels: 1, Duration: 100 * ms,
 		Traffic: []Traffic{{From: A, Rate: 1, Size: 56, On: ms, Off: ms}, {From: B, Rate: 1, Size: 56, On: ms, Off: ms}}}
-	pairs := func(int) (*seqPeer, *seqPeer) {
-		a := newFake(1, []uint32{2}, step{ms, activateOut, 3}, step{ms, installIn, 4})
-		b := newFake(2, []uint32{1}, step{ms, activateOut, 4}, step{ms, installIn, 3})
-		return newSeqPeer(a, 3), newSeqPeer(b, 0)
-	}
-	plain, coasted, pp, cp := coastRun(t, cfg, nil, pairs)
-	if coasted.Coasted == 0 {
-		t.Fatal("nothing coasted: the case no longer exercises the budget")
-	}
-	coasted.Coasted = 0
-	if d := cmp.Diff(plain, coasted, cmp.AllowUnexported(Histogram{})); d != "" {
-		t.Fatalf("results differ (-stepped +coasted):\n%s", d)
-	}
-	comparePeers(t, pp, cp)
+	expectExact(t, cfg, switching(ms, 3), "the budget")
 }
 
 // Input class: ESP still in flight (held back by reordering) when a coast
@@ -324,18 +330,5 @@ func TestCoastKeepsInFlightInsideTheWindow(t *testing.T) {
 	ba := LinkConfig{ReorderProb: 0.1, ReorderDelay: 8 * ms, LossProb: 0.1}
 	cfg := Config{Seed: 3, Tunnels: 2, Duration: 100 * ms, AB: Link{IKE: ab, ESP: ab}, BA: Link{IKE: ba, ESP: ba},
 		Traffic: []Traffic{{From: A, Rate: 41, Size: 56}, {From: B, Rate: 1387, Size: 56}}}
-	pairs := func(int) (*seqPeer, *seqPeer) {
-		a := newFake(1, []uint32{2}, step{71 * ms, activateOut, 3}, step{71 * ms, installIn, 4})
-		b := newFake(2, []uint32{1}, step{71 * ms, activateOut, 4}, step{71 * ms, installIn, 3})
-		return newSeqPeer(a, 0), newSeqPeer(b, 0)
-	}
-	plain, coasted, pp, cp := coastRun(t, cfg, nil, pairs)
-	if coasted.Coasted == 0 {
-		t.Fatal("nothing coasted: the case no longer exercises in-flight ESP")
-	}
-	coasted.Coasted = 0
-	if d := cmp.Diff(plain, coasted, cmp.AllowUnexported(Histogram{})); d != "" {
-		t.Fatalf("results differ (-stepped +coasted):\n%s", d)
-	}
-	comparePeers(t, pp, cp)
+	expectExact(t, cfg, switching(71*ms, 0), "in-flight ESP")
 }
