@@ -120,13 +120,13 @@ func (s *Sim) coast(t, g int) bool {
 			return false
 		}
 		cg.budget = min(out, in)
-		if k := tun.espFlight[spec.From]; k > 0 {
+		if k := tun.espFlight[spec.From].n; k > 0 {
 			// ESP sent before the stretch is still on the wire: it must
 			// be on the same SA, and the coasted packets, applied now,
 			// must leave the oldest of it inside the window when it
 			// lands later.
-			old, ok := tun.espSeqs[spec.From].oldest()
-			if !ok || tun.espOther[spec.From] != 0 || tun.espSPI[spec.From] != cg.spi || cg.budget <= uint64(k) {
+			old, ok := tun.espFlight[spec.From].on(cg.spi)
+			if !ok || cg.budget <= uint64(k) {
 				return false
 			}
 			behind := uint64(uint32(cg.seq) - old)
@@ -137,8 +137,8 @@ func (s *Sim) coast(t, g int) bool {
 			cg.budget = min(cg.budget-uint64(k), room-behind) // the receiver counts their bytes too
 		}
 	}
-	for side, k := range tun.espFlight {
-		if k > 0 && sides&(1<<side) == 0 {
+	for side := range tun.espFlight {
+		if tun.espFlight[side].n > 0 && sides&(1<<side) == 0 {
 			return false // in flight with no generator to vouch for its SA
 		}
 	}

@@ -151,22 +151,16 @@ type exchangeID struct {
 
 // tunnel is one peer pair and its counters.
 type tunnel struct {
-	peers    [2]peer.Peer
-	links    *[2]Link  // from A, from B; nil: Config.AB and BA
-	sent     [2][2]int // datagrams transmitted per side, [ike, esp]
-	tickAt   [2]time.Duration
-	ticks    [2]uint16
-	lack     []time.Duration // recent lack-of-SA drop times, within the window
-	open     []openRekey     // activations whose window is still open
-	exchange [2][]exchangeID // in flight per side
-	// Datagrams on the wire: IKE ones, and ESP ones by sending side,
-	// espSPI being the SPI of the newest and espOther how many do not
-	// (certainly) carry it.
-	ikeFlight int32
-	espFlight [2]int32
-	espSPI    [2]uint32
-	espOther  [2]int32
-	espSeqs   [2]flight
+	peers     [2]peer.Peer
+	links     *[2]Link  // from A, from B; nil: Config.AB and BA
+	sent      [2][2]int // datagrams transmitted per side, [ike, esp]
+	tickAt    [2]time.Duration
+	ticks     [2]uint16
+	lack      []time.Duration // recent lack-of-SA drop times, within the window
+	open      []openRekey     // activations whose window is still open
+	exchange  [2][]exchangeID // in flight per side
+	ikeFlight int32           // IKE datagrams on the wire
+	espFlight [2]flight       // ESP datagrams on the wire, by sending side
 	res       TunnelResult
 }
 
@@ -623,24 +617,14 @@ func (s *Sim) transmit(t int, side Side, d peer.Datagram) {
 	}
 }
 
-// departed and landed keep the tunnel's in-flight counts (see tunnel).
-// A datagram that left under an older espSPI moves to espOther; so does
-// one landing under a reused SPI, which only errs on the safe side.
+// departed and landed keep the tunnel's datagrams in flight (coasting
+// needs to know what is on the wire).
 func (s *Sim) departed(tun *tunnel, from Side, ike bool, b []byte) {
 	if ike {
 		tun.ikeFlight++
 		return
 	}
-	tun.espFlight[from]++
-	if len(b) < 8 {
-		tun.espOther[from]++ // a runt vouches for no SA
-		return
-	}
-	if spi := binary.BigEndian.Uint32(b); spi != tun.espSPI[from] {
-		tun.espOther[from] = tun.espFlight[from] - 1
-		tun.espSPI[from] = spi
-	}
-	tun.espSeqs[from].add(binary.BigEndian.Uint32(b), binary.BigEndian.Uint32(b[4:]))
+	tun.espFlight[from].add(b)
 }
 
 func (s *Sim) landed(tun *tunnel, from Side, ike bool, b []byte) {
@@ -648,35 +632,44 @@ func (s *Sim) landed(tun *tunnel, from Side, ike bool, b []byte) {
 		tun.ikeFlight--
 		return
 	}
-	tun.espFlight[from]--
-	if len(b) < 8 || binary.BigEndian.Uint32(b) != tun.espSPI[from] || tun.espFlight[from] < tun.espOther[from] {
-		tun.espOther[from] = max(tun.espOther[from]-1, 0)
-	}
-	if len(b) >= 8 {
-		tun.espSeqs[from].land(binary.BigEndian.Uint32(b), binary.BigEndian.Uint32(b[4:]))
-	}
+	tun.espFlight[from].land(b)
 }
 
-// flight is the ESP SPIs and sequence numbers (low 32 bits) on the wire
-// from one side, in the order they left: the oldest still flying bounds how far
-// coasting may move the receiver's anti-replay window. Datagrams land
-// roughly in order, so finding one is short.
+// flight is the ESP datagrams on the wire from one side, by SPI and
+// sequence number (low 32 bits), in the order they left: what coasting
+// needs to know of them is whether they are all on one SA and how far
+// behind the oldest is. Datagrams land roughly in order, so finding one
+// is short.
 type flight struct {
 	q    []flying
-	head int
+	head int // q[:head] have landed
+	n    int // in flight
 }
 
 type flying struct {
 	spi, seq uint32
+	runt     bool // too short to name an SA
 	landed   bool
 }
 
-func (f *flight) add(spi, seq uint32) { f.q = append(f.q, flying{spi: spi, seq: seq}) }
+func espID(b []byte) flying {
+	if len(b) < 8 {
+		return flying{runt: true}
+	}
+	return flying{spi: binary.BigEndian.Uint32(b), seq: binary.BigEndian.Uint32(b[4:])}
+}
 
-func (f *flight) land(spi, seq uint32) {
+func (f *flight) add(b []byte) {
+	f.q = append(f.q, espID(b))
+	f.n++
+}
+
+func (f *flight) land(b []byte) {
+	id := espID(b)
 	for i := f.head; i < len(f.q); i++ {
-		if f.q[i].seq == seq && f.q[i].spi == spi && !f.q[i].landed {
+		if f.q[i] == id {
 			f.q[i].landed = true
+			f.n--
 			break
 		}
 	}
@@ -690,10 +683,16 @@ func (f *flight) land(spi, seq uint32) {
 	}
 }
 
-// oldest returns the lowest sequence number still flying, if any.
-func (f *flight) oldest() (uint32, bool) {
-	if f.head == len(f.q) {
+// on reports whether every datagram in flight is on SA spi, and if so the
+// sequence number of the oldest (the first to leave).
+func (f *flight) on(spi uint32) (oldest uint32, ok bool) {
+	if f.n == 0 {
 		return 0, false
+	}
+	for _, d := range f.q[f.head:] {
+		if !d.landed && (d.runt || d.spi != spi) {
+			return 0, false
+		}
 	}
 	return f.q[f.head].seq, true
 }
