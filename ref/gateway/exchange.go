@@ -433,6 +433,11 @@ func (g *Gateway) operatorDelete(spi uint32) {
 		g.reject(0, "operator delete: no inbound SA with this SPI", isakmp.NotifyInvalidSPI)
 		return
 	}
+	if x := g.info(sa.MessageID); x != nil && x.open() {
+		// Half a pair is worse than none: the rest of the exchange must
+		// not install the other half (a responder's outbound SA at QM3).
+		x.installFailed = true
+	}
 	g.sendDelete([]uint32{spi})
 	g.deletePair(sa)
 }

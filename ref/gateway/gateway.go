@@ -227,7 +227,7 @@ type xinfo struct {
 	resolved      bool   // took part in a simultaneous-rekey decision
 	partner       uint32 // M-ID of the exchange it was resolved against
 	loser         bool   // its pair is the redundant one
-	installFailed bool   // an SA could not be installed; the rest is ignored
+	installFailed bool   // an SA could not be installed, or the operator deleted one: the rest is ignored
 	soft, hard    sadb.Lifetime
 	lifeSet       bool
 }

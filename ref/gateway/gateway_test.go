@@ -465,6 +465,53 @@ func TestOperatorDelete(t *testing.T) {
 	}
 }
 
+// Input class: an operator deletes the half of a pair the responder
+// installed at QM1 while the exchange is still open. QM3 must not install
+// the other half: an outbound SA without its inbound would be activated
+// and send ESP the initiator has been told to drop.
+func TestOperatorDeleteMidExchange(t *testing.T) {
+	for _, p := range []quickmode.Profile{quickmode.Hitless, quickmode.InboundQM1OutboundQM3} {
+		h := newHarness(t, 11, p, nil)
+		h.establish()
+		h.step(h.a, peer.Input{Kind: peer.Rekey})
+		h.deliverIKE(h.b) // QM1: B installs its new inbound SA
+		var mid uint32
+		var in uint32
+		for _, sa := range h.b.g.State().SAs {
+			if sa.Direction == peer.Inbound && sa.MessageID != h.b.g.db.Active(0).MessageID {
+				mid, in = sa.MessageID, sa.SPI
+			}
+		}
+		if in == 0 {
+			t.Fatalf("%s: B installed no new inbound SA at QM1", p.Name)
+		}
+		h.step(h.b, peer.Input{Kind: peer.Delete, SPI: in})
+		h.deliverIKE(h.a) // QM2 (B's Delete follows it)
+		h.deliverIKE(h.b) // QM3
+		for _, sa := range h.b.g.State().SAs {
+			if sa.MessageID == mid {
+				t.Errorf("%s: QM3 installed %v SA %#x of the pair the operator deleted", p.Name, sa.Direction, sa.SPI)
+			}
+		}
+		h.settle()
+		h.advance(h.now + 5*time.Second)
+		for _, s := range []*side{h.a, h.b} {
+			for _, sa := range s.g.State().SAs {
+				if sa.MessageID == mid {
+					t.Errorf("%s: %v still holds %v SA %#x of the deleted pair", p.Name, s, sa.Direction, sa.SPI)
+				}
+			}
+		}
+		h.reset()
+		h.send(h.a)
+		h.send(h.b)
+		h.settle()
+		if len(h.a.delivered) != 1 || len(h.b.delivered) != 1 {
+			t.Errorf("%s: traffic after the delete: delivered A %v B %v, drops A %v B %v", p.Name, h.a.delivered, h.b.delivered, h.a.drops, h.b.drops)
+		}
+	}
+}
+
 func countKind(outs []peer.Output, k peer.OutputKind) int {
 	n := 0
 	for _, o := range outs {
