@@ -57,6 +57,7 @@ func BenchmarkMemoryPerTunnel(b *testing.B) {
 		runtime.ReadMemStats(&before)
 		s := scaleScenario(n, time.Hour, "aes128-sha1")
 		s.Soft, s.Hard, s.RekeyFuzz = Duration(20*time.Second), Duration(40*time.Second), Duration(2*time.Second)
+		s.ShardTunnels = n // all n alive at once
 		sh, err := s.NewShard(quickmode.Hitless, 0)
 		if err != nil {
 			b.Fatal(err)
