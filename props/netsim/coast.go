@@ -125,11 +125,14 @@ func (s *Sim) coast(t, g int) bool {
 			// be on the same SA, and the coasted packets, applied now,
 			// must leave the oldest of it inside the window when it
 			// lands later.
-			old, ok := tun.espFlight[spec.From].on(cg.spi)
+			// Both the receiver's window (ESP sequence numbers) and
+			// netsim's duplicate window (probes, which also count
+			// packets dropped before sealing) must hold it.
+			old, probe, ok := tun.espFlight[spec.From].on(cg.spi)
 			if !ok || cg.budget <= uint64(k) {
 				return false
 			}
-			behind := uint64(uint32(cg.seq) - old)
+			behind := max(uint64(uint32(cg.seq)-old), st.seq-probe)
 			room := uint64(min(window, dupWindowBits)) / 2
 			if behind >= room {
 				return false

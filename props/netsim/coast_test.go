@@ -333,8 +333,9 @@ func TestCoastKeepsInFlightInsideTheWindow(t *testing.T) {
 	expectExact(t, cfg, switching(71*ms, 0), "in-flight ESP")
 }
 
-// Input class: datagrams landing out of order, a runt, an SA change: the
-// in-flight record coasting relies on.
+// Input class: datagrams landing out of order, a runt, an SA change, one
+// flushed from a queue (no known probe): the in-flight record coasting
+// relies on.
 func TestFlight(t *testing.T) {
 	esp := func(spi, seq uint32) []byte {
 		b := make([]byte, 8)
@@ -342,35 +343,45 @@ func TestFlight(t *testing.T) {
 		binary.BigEndian.PutUint32(b[4:], seq)
 		return b
 	}
+	sent := func(spi, seq uint32) flying {
+		d := espID(esp(spi, seq))
+		d.known, d.probe = true, uint64(seq)+100
+		return d
+	}
 	var f flight
-	if _, ok := f.on(1); ok {
+	if _, _, ok := f.on(1); ok {
 		t.Fatal("empty flight claims an SA")
 	}
 	for seq := uint32(10); seq < 40; seq++ {
-		f.add(esp(1, seq))
+		f.add(sent(1, seq))
 	}
 	for seq := uint32(39); seq > 10; seq-- { // the oldest lands last
 		f.land(esp(1, seq))
 	}
-	if old, ok := f.on(1); !ok || old != 10 || f.n != 1 {
-		t.Fatalf("on(1) = %d, %v with %d flying; want 10, true, 1", old, ok, f.n)
+	if old, probe, ok := f.on(1); !ok || old != 10 || probe != 110 || f.n != 1 {
+		t.Fatalf("on(1) = %d, %d, %v with %d flying; want 10, 110, true, 1", old, probe, ok, f.n)
 	}
-	if _, ok := f.on(2); ok {
+	if _, _, ok := f.on(2); ok {
 		t.Fatal("a flight on SA 1 claims SA 2")
 	}
-	f.add(esp(2, 1))
-	if _, ok := f.on(2); ok {
+	f.add(sent(2, 1))
+	if _, _, ok := f.on(2); ok {
 		t.Fatal("a mixed flight claims SA 2")
 	}
 	f.land(esp(1, 10))
-	if old, ok := f.on(2); !ok || old != 1 {
+	if old, _, ok := f.on(2); !ok || old != 1 {
 		t.Fatalf("after the old SA landed: on(2) = %d, %v; want 1, true", old, ok)
 	}
-	f.add([]byte{1, 2})
-	if _, ok := f.on(2); ok {
+	f.add(espID([]byte{1, 2}))
+	if _, _, ok := f.on(2); ok {
 		t.Fatal("a runt in flight vouches for an SA")
 	}
 	f.land([]byte{1, 2})
+	f.add(espID(esp(2, 2))) // flushed from a queue: its probe is unknown
+	if _, _, ok := f.on(2); ok {
+		t.Fatal("a datagram of unknown probe vouches for the window")
+	}
+	f.land(esp(2, 2))
 	f.land(esp(2, 1))
 	f.land(esp(2, 1)) // landing twice is ignored
 	if f.n != 0 || len(f.q) != 0 {

@@ -194,6 +194,13 @@ type Sim struct {
 	lat, added Histogram
 	rekeys     RekeyStats
 	series     []uint64 // deliveries per Config.Bucket
+	// sending is set while a generator's Send is being stepped: the ESP
+	// datagram it transmits carries that probe (see flight).
+	sending struct {
+		on    bool
+		side  Side
+		probe uint64
+	}
 }
 
 // New builds a simulation of cfg; newPair is called once per tunnel, in
@@ -389,7 +396,9 @@ func (s *Sim) generate(t, g int) {
 	st.seq++
 	s.m.sent++
 	s.tunnels[t].res.Sent++
+	s.sending.on, s.sending.side, s.sending.probe = true, spec.From, st.seq-1
 	s.stepPeer(t, spec.From, peer.Input{Kind: peer.Send, At: s.now, Flow: spec.Flow, Packet: s.pkt})
+	s.sending.on = false
 	if next, ok := nextSend(spec, st); ok {
 		s.schedule(t, g, next)
 	}
@@ -624,7 +633,11 @@ func (s *Sim) departed(tun *tunnel, from Side, ike bool, b []byte) {
 		tun.ikeFlight++
 		return
 	}
-	tun.espFlight[from].add(b)
+	id := espID(b)
+	if s.sending.on && s.sending.side == from {
+		id.probe, id.known = s.sending.probe, true
+	}
+	tun.espFlight[from].add(id)
 }
 
 func (s *Sim) landed(tun *tunnel, from Side, ike bool, b []byte) {
@@ -636,10 +649,11 @@ func (s *Sim) landed(tun *tunnel, from Side, ike bool, b []byte) {
 }
 
 // flight is the ESP datagrams on the wire from one side, by SPI and
-// sequence number (low 32 bits), in the order they left: what coasting
-// needs to know of them is whether they are all on one SA and how far
-// behind the oldest is. Datagrams land roughly in order, so finding one
-// is short.
+// sequence number (low 32 bits), in the order they left, with the probe
+// (generator sequence number) of those sealed as their Send was stepped:
+// what coasting needs to know of them is whether they are all on one SA
+// and how far behind the oldest is. Datagrams land roughly in order, so
+// finding one is short.
 type flight struct {
 	q    []flying
 	head int // q[:head] have landed
@@ -650,6 +664,8 @@ type flying struct {
 	spi, seq uint32
 	runt     bool // too short to name an SA
 	landed   bool
+	known    bool   // sealed by the Send of probe (not flushed from a queue)
+	probe    uint64 // if known
 }
 
 func espID(b []byte) flying {
@@ -659,16 +675,16 @@ func espID(b []byte) flying {
 	return flying{spi: binary.BigEndian.Uint32(b), seq: binary.BigEndian.Uint32(b[4:])}
 }
 
-func (f *flight) add(b []byte) {
-	f.q = append(f.q, espID(b))
+func (f *flight) add(d flying) {
+	f.q = append(f.q, d)
 	f.n++
 }
 
 func (f *flight) land(b []byte) {
 	id := espID(b)
 	for i := f.head; i < len(f.q); i++ {
-		if f.q[i] == id {
-			f.q[i].landed = true
+		if d := &f.q[i]; !d.landed && d.spi == id.spi && d.seq == id.seq && d.runt == id.runt {
+			d.landed = true
 			f.n--
 			break
 		}
@@ -683,18 +699,19 @@ func (f *flight) land(b []byte) {
 	}
 }
 
-// on reports whether every datagram in flight is on SA spi, and if so the
-// sequence number of the oldest (the first to leave).
-func (f *flight) on(spi uint32) (oldest uint32, ok bool) {
+// on reports whether every datagram in flight is on SA spi with a known
+// probe, and if so the sequence number and probe of the oldest (the first
+// to leave).
+func (f *flight) on(spi uint32) (oldest uint32, probe uint64, ok bool) {
 	if f.n == 0 {
-		return 0, false
+		return 0, 0, false
 	}
 	for _, d := range f.q[f.head:] {
-		if !d.landed && (d.runt || d.spi != spi) {
-			return 0, false
+		if !d.landed && (d.runt || d.spi != spi || !d.known) {
+			return 0, 0, false
 		}
 	}
-	return f.q[f.head].seq, true
+	return f.q[f.head].seq, f.q[f.head].probe, true
 }
 
 // delay draws one datagram's one-way delay on lc; it is never below
