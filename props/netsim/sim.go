@@ -357,7 +357,9 @@ func (s *Sim) Step() bool {
 	e := s.events.pop()
 	switch e.kind {
 	case evDatagram:
-		s.landed(&s.tunnels[e.tunnel], e.side.other(), e.ike, e.buf)
+		if s.coastOK {
+			s.landed(&s.tunnels[e.tunnel], e.side.other(), e.ike, e.buf)
+		}
 		s.stepPeer(int(e.tunnel), e.side, peer.Input{Kind: peer.Receive, At: at,
 			Datagram: peer.Datagram{Transport: peer.Transport(e.trans), Bytes: e.buf}})
 		s.free = append(s.free, e.buf[:0])
@@ -618,7 +620,9 @@ func (s *Sim) transmit(t int, side Side, d peer.Datagram) {
 		if n := len(s.free); n > 0 {
 			buf, s.free = s.free[n-1], s.free[:n-1]
 		}
-		s.departed(tun, side, ike, d.Bytes)
+		if s.coastOK {
+			s.departed(tun, side, ike, d.Bytes)
+		}
 		s.push(event{
 			at: s.now + s.delay(lc), kind: evDatagram, side: side.other(), trans: uint8(d.Transport),
 			ike: ike, tunnel: int32(t), buf: append(buf, d.Bytes...),
@@ -626,8 +630,8 @@ func (s *Sim) transmit(t int, side Side, d peer.Datagram) {
 	}
 }
 
-// departed and landed keep the tunnel's datagrams in flight (coasting
-// needs to know what is on the wire).
+// departed and landed keep the tunnel's datagrams in flight: coasting
+// needs to know what is on the wire (and nothing else does).
 func (s *Sim) departed(tun *tunnel, from Side, ike bool, b []byte) {
 	if ike {
 		tun.ikeFlight++
