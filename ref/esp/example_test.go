@@ -46,3 +46,30 @@ func ExampleClassifyUDP() {
 	// ike 3
 	// esp 8
 }
+
+// A simulator that knows the next 1000 packets between two gateways would
+// only move counters fast-forwards both SAs instead of sealing and opening
+// them; the next real packet then carries, and passes with, the sequence
+// number it would have had.
+func ExampleSA_CoastSealed() {
+	cfg := esp.Config{
+		SPI:       0xc0ffee01,
+		Transform: esp.Transform{Cipher: esp.CipherAESGCM16, KeyBits: 128},
+		EncKey:    bytes.Repeat([]byte{0x42}, 16+4),
+	}
+	out, _ := esp.NewSA(cfg)
+	in, _ := esp.NewSA(cfg)
+	const n, size = 1000, 20
+	_ = out.CoastSealed(n, size)
+	for seq := uint64(1); seq <= n; seq++ {
+		_ = in.CoastOpened(seq, size)
+	}
+	inner := []byte{0x45, 0, 0, 20, 0, 0, 0, 0, 64, 59, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2}
+	pkt, _ := out.Seal(nil, inner)
+	_, err := in.Open(nil, pkt)
+	fmt.Println(out.LastSeq(), in.HighestSeq(), in.Stats().Packets, err)
+	fmt.Println(in.CoastOpened(999, size)) // a replay is refused as Open would
+	// Output:
+	// 1001 1001 1001 <nil>
+	// esp: drop replay spi=0xc0ffee01 seq=999: duplicate sequence number
+}
