@@ -23,7 +23,9 @@ var _ peer.Coaster = (*Gateway)(nil)
 
 // CoastOut implements peer.Coaster. It refuses (ok false) a flow without
 // an active outbound SA, a size no inner IP packet can have, and any
-// packet that would fire a byte lifetime or exhaust the sequence space.
+// packet that would fire a byte lifetime, bring the SA within
+// sadb.SeqSoftMargin of the end of its sequence space (a soft expiry) or
+// exhaust it.
 func (g *Gateway) CoastOut(flow, size int) (spi uint32, next, n uint64, ok bool) {
 	if flow < 0 || flow >= len(g.cfg.Flows) || !coastable(size) || brokenAny() {
 		return 0, 0, 0, false
@@ -33,6 +35,11 @@ func (g *Gateway) CoastOut(flow, size int) (spi uint32, next, n uint64, ok bool)
 		return 0, 0, 0, false
 	}
 	n = min(sa.ESP.SealBudget(), byteBudget(sa, size))
+	if !sa.SoftExpired() {
+		// The packet that brings the SA within SeqSoftMargin of the end
+		// of its sequence space starts a rekey: Step's.
+		n = min(n, sa.ESP.SealBudget()-min(sa.ESP.SealBudget(), sadb.SeqSoftMargin+1))
+	}
 	if n == 0 {
 		return 0, 0, 0, false
 	}

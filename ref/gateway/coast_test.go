@@ -537,9 +537,12 @@ func TestByteBudget(t *testing.T) {
 	}
 }
 
-// The sequence space is exhausted only by coasting (2^32 packets are out
-// of reach of stepping): the last number CoastOut allows goes out and
-// arrives through Step, and the next Send is dropped as expired.
+// The end of the sequence space is reached only by coasting (2^32 packets
+// are out of reach of stepping). CoastOut stops one packet short of
+// sadb.SeqSoftMargin; that packet, stepped, soft-expires the SA and starts
+// a rekey. If the rekey never completes, the last number CoastOut then
+// allows goes out and arrives through Step, and the next Send is dropped
+// as expired.
 func TestCoastSequenceSpaceExhausted(t *testing.T) {
 	gcm := []quickmode.Proposal{{Transforms: []quickmode.Transform{{
 		ESP:  ikecrypto.ESPTransform{ID: ikecrypto.ESPAESGCM16, KeyBits: 128},
@@ -548,15 +551,34 @@ func TestCoastSequenceSpaceExhausted(t *testing.T) {
 	h := newHarness(t, 45, quickmode.Hitless, func(a, b *Config) { a.Proposals, b.Proposals = gcm, gcm })
 	h.establish()
 	spi, next, n, ok := h.a.g.CoastOut(0, coastSize)
+	if rest := math.MaxUint32 - (next - 1); !ok || n != rest-sadb.SeqSoftMargin-1 {
+		t.Fatalf("CoastOut: next %d n %d ok %v, want the %d numbers left less the margin and one", next, n, ok, rest)
+	}
+	h.a.g.CoastSent(spi, n, coastSize)
+	if _, _, _, ok := h.a.g.CoastOut(0, coastSize); ok {
+		t.Fatal("CoastOut ok for the packet that must soft-expire the SA")
+	}
+	h.send(h.a)
+	soft := countEvents(h.a, func(o peer.Output) bool { return o.Kind == peer.SAEvent && o.Event == peer.SoftExpired && o.SPI == spi })
+	started := countEvents(h.a, func(o peer.Output) bool { return o.Kind == peer.Exchange && o.ExchangeEvent == peer.Started })
+	if soft != 1 || started != 1 || indexOf(h.b, true) < 0 {
+		t.Fatalf("packet at the margin: %d soft expiries, %d exchanges started, QM1 in flight %v; want 1, 1, true",
+			soft, started, indexOf(h.b, true) >= 0)
+	}
+	h.lose(h.b, indexOf(h.b, true)) // the rekey never completes
+	h.deliverESP(h.b)
+	h.reset()
+
+	spi, next, n, ok = h.a.g.CoastOut(0, coastSize)
 	if !ok || n != math.MaxUint32-(next-1) {
-		t.Fatalf("CoastOut: next %d n %d ok %v, want the rest of the 32-bit space", next, n, ok)
+		t.Fatalf("after the soft expiry: next %d n %d ok %v, want the rest of the 32-bit space", next, n, ok)
 	}
 	h.a.g.CoastSent(spi, n-1, coastSize)
 	if _, next, n, ok = h.a.g.CoastOut(0, coastSize); !ok || n != 1 || next != math.MaxUint32 {
 		t.Fatalf("one number left: next %d n %d ok %v", next, n, ok)
 	}
 	h.send(h.a)
-	if got := binary.BigEndian.Uint32(h.b.inflight[0].Bytes[4:]); got != math.MaxUint32 {
+	if got := binary.BigEndian.Uint32(h.b.inflight[indexOf(h.b, false)].Bytes[4:]); got != math.MaxUint32 {
 		t.Fatalf("last packet carries seq %d", got)
 	}
 	h.deliverESP(h.b)

@@ -61,7 +61,7 @@ func (g *Gateway) seal(sa *sadb.SA, pkt []byte) {
 	}
 	g.out = append(g.out, peer.Output{Kind: peer.Transmit, Flow: sa.Flow, SPI: sa.SPI, Direction: peer.Outbound,
 		Datagram: peer.Datagram{Transport: tr, Bytes: out[start:len(out):len(out)]}})
-	if sa.Soft.Bytes != 0 || sa.Hard.Bytes != 0 {
+	if sa.Soft.Bytes != 0 || sa.Hard.Bytes != 0 || (!sa.SoftExpired() && sa.SeqSoftDue()) {
 		g.expire()
 	}
 }

@@ -346,9 +346,23 @@ type Expiry struct {
 	SA   *SA
 }
 
+// SeqSoftMargin is how many sequence numbers an outbound SA has left when
+// it soft-expires whatever its lifetimes: a sender must rekey before the
+// counter would cycle (RFC 4303 §3.3.3), and a rekey needs time. In
+// practice only 32-bit sequence numbers get there; the margin is about 6 %
+// of their space, minutes at a million packets a second.
+const SeqSoftMargin = 1 << 28
+
+// SeqSoftDue reports whether outbound SA s is within SeqSoftMargin of the
+// end of its sequence space.
+func (s *SA) SeqSoftDue() bool {
+	return s.Direction == Outbound && s.ESP != nil && s.ESP.SealBudget() <= SeqSoftMargin
+}
+
 // Due appends to dst the lifetimes that have passed at now, each soft
 // expiry once, in install order, and returns it. Hard-expired SAs stay
-// installed until the caller deletes them.
+// installed until the caller deletes them. An outbound SA near the end of
+// its sequence space soft-expires too (SeqSoftMargin).
 func (db *DB) Due(dst []Expiry, now time.Duration) []Expiry {
 	for _, sa := range db.all {
 		st := sa.Stats()
@@ -356,7 +370,7 @@ func (db *DB) Due(dst []Expiry, now time.Duration) []Expiry {
 			dst = append(dst, Expiry{HardExpiry, sa})
 			continue
 		}
-		if !sa.softFired && ((sa.Soft.Time != 0 && now >= sa.Soft.Time) || (sa.Soft.Bytes != 0 && st.Bytes >= sa.Soft.Bytes)) {
+		if !sa.softFired && ((sa.Soft.Time != 0 && now >= sa.Soft.Time) || (sa.Soft.Bytes != 0 && st.Bytes >= sa.Soft.Bytes) || sa.SeqSoftDue()) {
 			sa.softFired = true
 			dst = append(dst, Expiry{SoftExpiry, sa})
 		}

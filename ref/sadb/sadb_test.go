@@ -210,6 +210,45 @@ func TestDue(t *testing.T) {
 	}
 }
 
+// Input class: SAs that sealed almost 2^32 packets, with no lifetimes at
+// all. The outbound one soft-expires once, at the packet that brings it
+// within SeqSoftMargin of the end of its space; an inbound one never does
+// (the sender rekeys), nor one with extended sequence numbers (its space
+// is 2^64).
+func TestDueNearSequenceEnd(t *testing.T) {
+	db := mustDB(t, Limits{Flows: 1})
+	out, in := sa(t, 0x100, Outbound, 0, 1), sa(t, 0x200, Inbound, 0, 1)
+	esn, err := esp.NewSA(esp.Config{SPI: 0x300, Transform: esp.Transform{Cipher: esp.CipherAESGCM16, KeyBits: 128},
+		EncKey: bytes.Repeat([]byte{3}, 20), ESN: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wide := &SA{SPI: 0x300, Direction: Outbound, Flow: 0, MessageID: 2, ESP: esn}
+	n := out.ESP.SealBudget() - SeqSoftMargin - 1
+	for _, s := range []*SA{out, in, wide} {
+		if err := db.Install(s); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ESP.CoastSealed(n, 20); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if e := db.Due(nil, 0); len(e) != 0 {
+		t.Fatalf("one packet short of the margin: %v", e)
+	}
+	for _, s := range []*SA{out, in, wide} {
+		if err := s.ESP.CoastSealed(1, 20); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if e := db.Due(nil, 0); len(e) != 1 || e[0].SA != out || e[0].Kind != SoftExpiry {
+		t.Fatalf("at the margin: %v, want one soft expiry of the 32-bit outbound SA", e)
+	}
+	if e := db.Due(nil, 0); len(e) != 0 {
+		t.Fatalf("soft fired twice: %v", e)
+	}
+}
+
 func TestSoftTime(t *testing.T) {
 	r := rand.NewChaCha8([32]byte{1})
 	lo, hi := time.Hour, time.Duration(0)
