@@ -67,40 +67,65 @@ type Options struct {
 	Tune func(a, b *gateway.Config)
 }
 
+// Draws are what rapid draws for one pair: the gateways' seed, the
+// number of flows, each end's soft lifetime, the rekey fuzz, NAT-T and a
+// soft volume lifetime. Pair and package extpair draw them alike, so that
+// one rapid seed gives one schedule whichever implementation sits at
+// either end.
+type Draws struct {
+	Seed         uint64
+	Flows        int
+	SoftA, SoftB time.Duration
+	Fuzz         time.Duration
+	NATT         bool
+	SoftKB       uint32
+}
+
+// Draw draws a pair's parameters from t.
+func Draw(t *rapid.T, o Options) Draws {
+	d := Draws{Seed: rapid.Uint64Range(0, 1<<16).Draw(t, "gateway seed"), Flows: o.Flows}
+	if d.Flows <= 0 {
+		d.Flows = rapid.IntRange(1, 2).Draw(t, "flows")
+	}
+	d.SoftA = drawSoft(t, "soft A")
+	d.SoftB = drawSoft(t, "soft B")
+	d.Fuzz = time.Duration(rapid.IntRange(0, int(MaxFuzz/time.Millisecond)).Draw(t, "rekey fuzz ms")) * time.Millisecond
+	d.NATT = rapid.Bool().Draw(t, "NAT-T")
+	d.SoftKB = uint32(rapid.SampledFrom([]int{0, 0, 1, 2}).Draw(t, "soft KB"))
+	return d
+}
+
+// Configs are the two gateways' configurations for d with profile p
+// (Phase1 and Rand left to gateway.NewPair, except Phase1.NATT on A).
+func (d Draws) Configs(p quickmode.Profile, o Options) (ca, cb gateway.Config) {
+	fl := Flows(d.Flows)
+	life := func(soft time.Duration) gateway.Lifetimes {
+		// One hard lifetime for both ends, so neither lowers the
+		// other's and the margin holds on both.
+		return gateway.Lifetimes{Soft: soft, Hard: MaxSoft + Margin, SoftKilobytes: d.SoftKB, HardKilobytes: 1 << 16}
+	}
+	ca = gateway.Config{Profile: p, Flows: fl, Initiator: true, Lifetime: life(d.SoftA), RekeyFuzz: d.Fuzz,
+		Linger: Linger, Retransmit: quickmode.Backoff{Initial: Retransmit}, ResponderRetransmit: true}
+	cb = gateway.Config{Profile: p, Flows: gateway.Mirror(fl), Lifetime: life(d.SoftB), RekeyFuzz: d.Fuzz,
+		Linger: Linger, Retransmit: quickmode.Backoff{Initial: Retransmit}, ResponderRetransmit: true}
+	ca.Phase1.NATT = d.NATT
+	if o.Tune != nil {
+		o.Tune(&ca, &cb)
+	}
+	return ca, cb
+}
+
 // Pair returns the props.Pair of two reference gateways using profile p:
 // A initiates the first negotiation (acquire), either side may rekey.
 func Pair(p quickmode.Profile, o Options) props.Pair {
 	return func(t *rapid.T) (peer.Peer, peer.Peer, props.PairInfo) {
-		seed := rapid.Uint64Range(0, 1<<16).Draw(t, "gateway seed")
-		flows := o.Flows
-		if flows <= 0 {
-			flows = rapid.IntRange(1, 2).Draw(t, "flows")
-		}
-		softA := drawSoft(t, "soft A")
-		softB := drawSoft(t, "soft B")
-		fuzz := time.Duration(rapid.IntRange(0, int(MaxFuzz/time.Millisecond)).Draw(t, "rekey fuzz ms")) * time.Millisecond
-		natt := rapid.Bool().Draw(t, "NAT-T")
-		softKB := uint32(rapid.SampledFrom([]int{0, 0, 1, 2}).Draw(t, "soft KB"))
-
-		fl := Flows(flows)
-		life := func(soft time.Duration) gateway.Lifetimes {
-			// One hard lifetime for both ends, so neither lowers the
-			// other's and the margin holds on both.
-			return gateway.Lifetimes{Soft: soft, Hard: MaxSoft + Margin, SoftKilobytes: softKB, HardKilobytes: 1 << 16}
-		}
-		ca := gateway.Config{Profile: p, Flows: fl, Initiator: true, Lifetime: life(softA), RekeyFuzz: fuzz,
-			Linger: Linger, Retransmit: quickmode.Backoff{Initial: Retransmit}, ResponderRetransmit: true}
-		cb := gateway.Config{Profile: p, Flows: gateway.Mirror(fl), Lifetime: life(softB), RekeyFuzz: fuzz,
-			Linger: Linger, Retransmit: quickmode.Backoff{Initial: Retransmit}, ResponderRetransmit: true}
-		ca.Phase1.NATT = natt
-		if o.Tune != nil {
-			o.Tune(&ca, &cb)
-		}
-		a, b, err := gateway.NewPair(seed, ca, cb)
+		d := Draw(t, o)
+		ca, cb := d.Configs(p, o)
+		a, b, err := gateway.NewPair(d.Seed, ca, cb)
 		if err != nil {
 			t.Fatalf("refpair: %v", err)
 		}
-		return a, b, Info(p, flows)
+		return a, b, Info(p, d.Flows)
 	}
 }
 

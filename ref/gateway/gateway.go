@@ -77,8 +77,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
-	"net/netip"
 	"slices"
 	"time"
 
@@ -386,30 +384,14 @@ func New(cfg Config) (*Gateway, error) {
 // cfgB (198.51.100.2). Phase1 in the configs is ignored; NAT-T is on when
 // cfgA.Phase1.NATT is. A nil Rand is seeded from seed, differently per end.
 func NewPair(seed uint64, cfgA, cfgB Config) (a, b *Gateway, err error) {
-	r := rand.NewChaCha8(seedBytes(seed, 0))
-	rb := func(n int) []byte {
-		p := make([]byte, n)
-		_, _ = r.Read(p)
-		return p
+	if cfgA.Phase1, cfgB.Phase1, err = SeedPhase1(seed, cfgA.Phase1.NATT); err != nil {
+		return nil, nil, err
 	}
-	var ci, cr isakmp.Cookie
-	copy(ci[:], rb(8))
-	copy(cr[:], rb(8))
-	p1, err := quickmode.NewPhase1PSK(quickmode.PSKParams{
-		PRF: ikecrypto.PRFSHA256, Encr: ikecrypto.EncrAESCBC, KeyLen: 16,
-		PSK: rb(16), Ni: rb(32), Nr: rb(32), GXY: rb(256), CookieI: ci, CookieR: cr, LastBlock: rb(16),
-		Local: netip.MustParseAddr("192.0.2.1"), Peer: netip.MustParseAddr("198.51.100.2"),
-		NATT: cfgA.Phase1.NATT,
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: phase 1: %w", ErrConfig, err)
-	}
-	cfgA.Phase1, cfgB.Phase1 = p1, p1.Reverse()
 	if cfgA.Rand == nil {
-		cfgA.Rand = rand.NewChaCha8(seedBytes(seed, 1))
+		cfgA.Rand = SeedRand(seed, 'A')
 	}
 	if cfgB.Rand == nil {
-		cfgB.Rand = rand.NewChaCha8(seedBytes(seed, 2))
+		cfgB.Rand = SeedRand(seed, 'B')
 	}
 	if a, err = New(cfgA); err != nil {
 		return nil, nil, err

@@ -15,8 +15,11 @@ type Phase1 struct {
 	CookieI, CookieR isakmp.Cookie
 	PRF              ikecrypto.PRF
 	SKEYIDd, SKEYIDa []byte
-	Encr             ikecrypto.Encr
-	Key              []byte // ISAKMP SA encryption key
+	// SKEYIDe is not used here (Key is derived from it); it is kept so
+	// that the phase-1 SA can be handed whole to another implementation.
+	SKEYIDe []byte
+	Encr    ikecrypto.Encr
+	Key     []byte // ISAKMP SA encryption key
 	// LastBlock is the last CBC block of phase 1 (the last ciphertext
 	// block of Main Mode), from which every phase-2 IV is derived.
 	LastBlock []byte
@@ -68,7 +71,7 @@ func NewPhase1PSK(p PSKParams) (Phase1, error) {
 	}
 	ph := Phase1{
 		CookieI: p.CookieI, CookieR: p.CookieR, PRF: p.PRF,
-		SKEYIDd: k.SKEYIDd, SKEYIDa: k.SKEYIDa, Encr: p.Encr, Key: key,
+		SKEYIDd: k.SKEYIDd, SKEYIDa: k.SKEYIDa, SKEYIDe: k.SKEYIDe, Encr: p.Encr, Key: key,
 		LastBlock: append([]byte(nil), p.LastBlock...),
 		Local:     p.Local, Peer: p.Peer, NATT: p.NATT, NATTDraft: p.NATTDraft,
 	}
