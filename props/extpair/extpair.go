@@ -37,9 +37,9 @@ type Ends uint8
 
 // Ends.
 const (
-	EndA    Ends = 1 << iota // A: starts the first negotiation (acquire), the phase-1 initiator
-	EndB                     // B: responds to the first negotiation
-	EndBoth = EndA | EndB    // two copies of the external implementation
+	EndA    Ends          = 1 << iota // A: starts the first negotiation (acquire), the phase-1 initiator
+	EndB                              // B: responds to the first negotiation
+	EndBoth = EndA | EndB             // two copies of the external implementation
 )
 
 // String names the placement, e.g. "A", "B" or "A+B".

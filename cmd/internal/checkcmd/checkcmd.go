@@ -15,8 +15,10 @@ import (
 	"time"
 
 	"github.com/hitless-ike/hitless/props"
+	"github.com/hitless-ike/hitless/props/extpair"
 	"github.com/hitless-ike/hitless/props/ladder"
 	"github.com/hitless-ike/hitless/props/refpair"
+	"github.com/hitless-ike/hitless/ref/peer/adapter"
 	"github.com/hitless-ike/hitless/ref/quickmode"
 )
 
@@ -31,12 +33,15 @@ const (
 	ExitUsage = 2
 	// ExitOutput: the report could not be written.
 	ExitOutput = 3
+	// ExitPeer: with --peer, the shim broke the adapter protocol (or
+	// could not be started); no verdict.
+	ExitPeer = 4
 )
 
 // Args and Short describe the command to the command-line front end;
 // Long is its help text.
 const (
-	Args  = "[--profile NAME,...] [--checks N] [--seed N] [--time D] [--shrinktime D] [--report FILE.md] [--json] [--progress]"
+	Args  = "[--profile NAME,...] [--peer 'CMD ARGS' [--side initiator|responder|both|self] [--expect NAME] [--peer-timeout D]] [--checks N] [--seed N] [--time D] [--shrinktime D] [--report FILE.md] [--json] [--progress]"
 	Short = "check the properties on the reference gateway in every profile"
 	Long  = `Runs the rapid state-machine properties against the reference gateway in
 each Quick Mode profile (all of them by default): for every profile and
@@ -56,9 +61,23 @@ sequenceDiagram per counterexample as Markdown. --json writes one JSON
 object to stdout instead of the text. A progress bar goes to stderr when
 it is a terminal, or with --progress.
 
+--peer 'CMD ARGS' checks another implementation instead: CMD is started as
+a shim of the out-of-process adapter protocol (ref/peer/adapter/PROTOCOL.md;
+"hitless peer conform" checks its hygiene first) and paired with the
+reference gateway in each --profile (default hitless only). --side says
+which end it takes: initiator (A, starts the first negotiation), responder
+(B), both (one search each way, the default) or self (both ends are copies
+of the shim; --profile is then unused). Each row of the table is one
+pairing, e.g. "ref/hitless(A)+peer(B)". --expect NAME marks as unexpected
+("!") every verdict that differs from what profile NAME is expected to get.
+The shim is started once per end and re-initialised for every schedule;
+a reply later than --peer-timeout, malformed or too large ends the run
+with exit status 4 and the shim's stderr.
+
 Exit status: 0 the hitless profile held every property (or was not
-checked); 1 the hitless profile violated a property; 2 usage error; 3 the
-report could not be written.`
+checked) — with --peer: every pairing held every property, or with
+--expect every verdict was the expected one; 1 otherwise; 2 usage error;
+3 the report could not be written; 4 (--peer) the shim failed.`
 )
 
 // Options configure a run.
@@ -71,6 +90,18 @@ type Options struct {
 	Report   string        // Markdown report file ("" : none)
 	JSON     bool
 	Progress bool
+
+	// Peer, if set, is the command line of a shim to check instead of the
+	// reference (see package extpair).
+	Peer []string
+	// Ends are the placements of the shim, one row each per profile (nil:
+	// A and B).
+	Ends []extpair.Ends
+	// Expect names the profile whose expected verdicts the shim's are
+	// compared with ("": none; then every violation is unexpected).
+	Expect string
+	// PeerTimeout bounds each reply of the shim (0: 5 s).
+	PeerTimeout time.Duration
 }
 
 // Verdict is the outcome of one search: one profile, one property.
@@ -106,6 +137,12 @@ type Summary struct {
 	Verdicts      []Verdict `json:"verdicts"`
 	HitlessHolds  bool      `json:"hitless_holds"`
 	ElapsedMillis int64     `json:"elapsed_ms"`
+	// With --peer: the shim's name, and why it failed if it did (with the
+	// tail of its stderr).
+	Implementation string `json:"implementation,omitempty"`
+	PeerError      string `json:"peer_error,omitempty"`
+	PeerStderr     string `json:"peer_stderr,omitempty"`
+	peer           bool
 }
 
 // Main parses args (without "check") and runs the command, writing to
@@ -123,6 +160,10 @@ func Main(stdout, stderr io.Writer, args []string) int {
 	fs.StringVar(&o.Report, "report", "", "write a Markdown report with Mermaid diagrams to `FILE.md`")
 	fs.BoolVar(&o.JSON, "json", false, "print one JSON object instead of the text")
 	fs.BoolVar(&o.Progress, "progress", false, "show a progress bar on stderr even when it is not a terminal")
+	peerCmd := fs.String("peer", "", "check the shim started by `CMD ARGS` (adapter protocol) instead of the reference")
+	side := fs.String("side", "both", "with --peer: the shim's end, initiator (A), responder (B), both (each in turn) or self (both ends)")
+	fs.StringVar(&o.Expect, "expect", "", "with --peer: compare the verdicts with those expected of profile `NAME`")
+	fs.DurationVar(&o.PeerTimeout, "peer-timeout", 5*time.Second, "with --peer: bound on each reply of the shim")
 	fs.Usage = func() {
 		w := fs.Output()
 		fmt.Fprintf(w, "Usage: hitless check %s\n\n%s\n\nFlags:\n", Args, Long)
@@ -157,6 +198,37 @@ func Main(stdout, stderr io.Writer, args []string) int {
 		}
 		o.Profiles = append(o.Profiles, p)
 	}
+	if *peerCmd != "" {
+		argv, err := adapter.Split(*peerCmd)
+		if err != nil {
+			fmt.Fprintf(stderr, "hitless check: --peer: %v\n", err)
+			return ExitUsage
+		}
+		o.Peer = argv
+		switch *side {
+		case "initiator":
+			o.Ends = []extpair.Ends{extpair.EndA}
+		case "responder":
+			o.Ends = []extpair.Ends{extpair.EndB}
+		case "both":
+			o.Ends = []extpair.Ends{extpair.EndA, extpair.EndB}
+		case "self":
+			o.Ends = []extpair.Ends{extpair.EndBoth}
+		default:
+			fmt.Fprintf(stderr, "hitless check: --side %q: want initiator, responder, both or self\n", *side)
+			return ExitUsage
+		}
+		if len(o.Profiles) == 0 {
+			o.Profiles = []quickmode.Profile{quickmode.Hitless}
+		}
+		if o.Expect != "" && refpair.Expected(o.Expect) == nil {
+			fmt.Fprintf(stderr, "hitless check: --expect: unknown profile %q (known: %s)\n", o.Expect, names(quickmode.Profiles))
+			return ExitUsage
+		}
+	} else if o.Expect != "" || *side != "both" {
+		fmt.Fprintln(stderr, "hitless check: --side and --expect need --peer")
+		return ExitUsage
+	}
 	if !o.Progress {
 		o.Progress = isTerminal(stderr)
 	}
@@ -175,6 +247,12 @@ func Run(stdout, stderr io.Writer, o Options) int {
 		WriteText(stdout, &s)
 	}
 	fmt.Fprintf(stderr, "hitless check: %d searches in %.1fs\n", len(s.Verdicts), float64(s.ElapsedMillis)/1000)
+	if s.PeerError != "" {
+		fmt.Fprintf(stderr, "hitless check: the shim failed: %s\n", s.PeerError)
+		if s.PeerStderr != "" {
+			fmt.Fprintf(stderr, "shim stderr (last lines):\n%s\n", s.PeerStderr)
+		}
+	}
 	code := exitCode(&s)
 	if o.Report != "" {
 		if err := writeReport(o.Report, &s); err != nil {
@@ -187,6 +265,17 @@ func Run(stdout, stderr io.Writer, o Options) int {
 
 // exitCode is the exit status of a run: the hitless profile's verdict.
 func exitCode(s *Summary) int {
+	if s.PeerError != "" {
+		return ExitPeer
+	}
+	if s.peer {
+		for _, v := range s.Verdicts {
+			if !v.Expected {
+				return ExitHitlessFails
+			}
+		}
+		return ExitOK
+	}
 	if !s.HitlessHolds {
 		return ExitHitlessFails
 	}
@@ -206,11 +295,19 @@ func Check(o Options, progress io.Writer) Summary {
 		o.Seed = 1
 	}
 	start := time.Now()
-	s := Summary{Seed: o.Seed, Checks: o.Checks, HitlessHolds: true}
-	total := len(o.Profiles) * len(props.AllProperties)
+	s := Summary{Seed: o.Seed, Checks: o.Checks, HitlessHolds: true, peer: o.Peer != nil}
+	rs := rowsOf(&o)
+	defer func() {
+		for _, r := range rs {
+			if r.ext != nil {
+				r.ext.Close()
+			}
+		}
+	}()
+	total := len(rs) * len(props.AllProperties)
 	bar := newBar(progress, o.Progress, total*o.Checks)
-	for i, p := range o.Profiles {
-		exp := refpair.Expected(p.Name)
+search:
+	for i, row := range rs {
 		for j, prop := range props.AllProperties {
 			done := (i*len(props.AllProperties) + j) * o.Checks
 			opts := props.CheckOptions{Checks: o.Checks, Seed: o.Seed, ShrinkTime: o.Shrink}
@@ -224,16 +321,20 @@ func Check(o Options, progress io.Writer) Summary {
 				}
 				opts.ShrinkTime = min(opts.ShrinkTime, max(opts.Budget, 100*time.Millisecond))
 			}
-			label := fmt.Sprintf("%s %v", p.Name, prop)
+			label := fmt.Sprintf("%s %v", row.name, prop)
 			opts.Progress = func(pr props.Progress) { bar.set(done+pr.Checks, label) }
-			r := props.Check(refpair.Pair(p, refpair.Options{}), opts)
-			v := Verdict{Profile: p.Name, Property: prop.String(), Holds: r.Holds(), Checks: r.Checks,
+			r := props.Check(row.pair, opts)
+			if row.ext != nil && row.ext.Err() != nil {
+				s.PeerError, s.PeerStderr = row.ext.Err().Error(), row.ext.Stderr()
+				break search
+			}
+			v := Verdict{Profile: row.name, Property: prop.String(), Holds: r.Holds(), Checks: r.Checks,
 				Complete: !r.Holds() || r.Checks >= o.Checks}
-			v.Expected = true
-			if j < len(exp) {
-				v.Rare = exp[j].Seed != 0
-				v.Expected = exp[j].Violated != v.Holds || v.Rare
-				v.Reason = exp[j].Reason
+			v.Expected = v.Holds || row.ext == nil
+			if j < len(row.exp) {
+				v.Rare = row.exp[j].Seed != 0
+				v.Expected = row.exp[j].Violated != v.Holds || v.Rare
+				v.Reason = row.exp[j].Reason
 			}
 			if !r.Holds() {
 				v.Seed, v.Actions, v.trace = r.Seed, r.Actions, r.Counterexample
@@ -245,9 +346,12 @@ func Check(o Options, progress io.Writer) Summary {
 				if r.Counterexample != nil {
 					v.Ladder, v.Mermaid = ladder.Ladder(r.Counterexample), ladder.Mermaid(r.Counterexample)
 				}
-				if p.Name == quickmode.Hitless.Name {
+				if row.gate {
 					s.HitlessHolds = false
 				}
+			}
+			if row.ext != nil {
+				s.Implementation = row.ext.Implementation()
 			}
 			s.Verdicts = append(s.Verdicts, v)
 			bar.set(done+o.Checks, label)
@@ -256,6 +360,46 @@ func Check(o Options, progress io.Writer) Summary {
 	bar.finish()
 	s.ElapsedMillis = time.Since(start).Milliseconds()
 	return s
+}
+
+// row is one row of the verdict table: a pair to search, with the
+// verdicts expected of it.
+type row struct {
+	name string
+	pair props.Pair
+	exp  []refpair.Expectation
+	ext  *extpair.Pair // nil for the reference alone
+	gate bool          // a violation makes the run fail (the hitless profile)
+}
+
+// rowsOf lists the rows of o: one per profile of the reference, or with
+// a shim one per profile and placement (a single one for two copies of
+// the shim).
+func rowsOf(o *Options) []row {
+	var rs []row
+	if o.Peer == nil {
+		for _, p := range o.Profiles {
+			rs = append(rs, row{name: p.Name, pair: refpair.Pair(p, refpair.Options{}), exp: refpair.Expected(p.Name),
+				gate: p.Name == quickmode.Hitless.Name})
+		}
+		return rs
+	}
+	ends := o.Ends
+	if ends == nil {
+		ends = []extpair.Ends{extpair.EndA, extpair.EndB}
+	}
+	po := adapter.Options{Timeout: o.PeerTimeout}
+	profiles := o.Profiles
+	if len(ends) == 1 && ends[0] == extpair.EndBoth {
+		profiles = profiles[:1] // no reference end: one row
+	}
+	for _, p := range profiles {
+		for _, e := range ends {
+			x := extpair.New(extpair.Spec{Command: o.Peer, Process: po, Ends: e, Against: p})
+			rs = append(rs, row{name: x.Name(), pair: x.Props(), exp: refpair.Expected(o.Expect), ext: x, gate: true})
+		}
+	}
+	return rs
 }
 
 func firstLine(s string) string {
