@@ -105,13 +105,7 @@ func (p *Process) raw(line string) (*Reply, uint64, error) {
 	if strings.Contains(line, "%d") {
 		line = fmt.Sprintf(line, id)
 	}
-	deadline := time.Now().Add(p.opts.Timeout)
-	_ = p.stdin.SetWriteDeadline(deadline)
-	if _, err := p.stdin.Write([]byte(line + "\n")); err != nil {
-		return nil, id, p.fail("raw", fmt.Errorf("%w: writing: %v", ErrTimeout, err))
-	}
-	_ = p.stdout.SetReadDeadline(deadline)
-	b, err := p.readLine()
+	b, err := p.exchange([]byte(line + "\n"))
 	if err != nil {
 		return nil, id, p.fail("raw", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hitless-ike/hitless/ref/peer"
@@ -108,6 +109,9 @@ type Process struct {
 	wbuf []byte
 	line []byte
 
+	watch *time.Timer
+	fired atomic.Bool
+
 	init   bool
 	limits Limits
 	impl   string
@@ -132,11 +136,11 @@ func Start(argv []string, opts Options) (*Process, error) {
 	if len(argv) == 0 || argv[0] == "" {
 		return fail(errors.New("empty command"))
 	}
-	inR, inW, err := os.Pipe()
+	inR, inW, err := blockingPipe()
 	if err != nil {
 		return fail(err)
 	}
-	outR, outW, err := os.Pipe()
+	outR, outW, err := blockingPipe()
 	if err != nil {
 		inR.Close()
 		inW.Close()
@@ -156,6 +160,15 @@ func Start(argv []string, opts Options) (*Process, error) {
 	outW.Close()
 	p.cmd, p.stdin, p.stdout = cmd, inW, outR
 	p.rd = bufio.NewReaderSize(outR, 64<<10)
+	// The deadline of each request is a watchdog that kills the shim:
+	// the pipes stay blocking, which wakes the reader sooner than the
+	// runtime's poller would (about half the round trip), and a killed
+	// shim ends a blocked read or write at once.
+	p.watch = time.AfterFunc(time.Hour, func() {
+		p.fired.Store(true)
+		killGroup(cmd)
+	})
+	p.watch.Stop()
 	go func() {
 		_ = cmd.Wait()
 		close(p.exited)
@@ -377,16 +390,7 @@ func (p *Process) roundTrip(req Request) (*Reply, error) {
 		return nil, &Error{Op: req.Type, ID: req.ID, Err: err}
 	}
 	p.wbuf = b
-	deadline := time.Now().Add(p.opts.Timeout)
-	_ = p.stdin.SetWriteDeadline(deadline)
-	if _, err := p.stdin.Write(b); err != nil {
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			return nil, p.fail(req.Type, fmt.Errorf("%w (%v): the shim does not read its stdin", ErrTimeout, p.opts.Timeout))
-		}
-		return nil, p.fail(req.Type, fmt.Errorf("%w: writing the request: %v", ErrExited, err))
-	}
-	_ = p.stdout.SetReadDeadline(deadline)
-	line, err := p.readLine()
+	line, err := p.exchange(b)
 	if err != nil {
 		return nil, p.fail(req.Type, err)
 	}
@@ -453,6 +457,29 @@ func check(typ string, r *Reply) error {
 	return nil
 }
 
+// exchange writes one request line and reads the reply line, both within
+// the timeout.
+func (p *Process) exchange(b []byte) ([]byte, error) {
+	p.watch.Reset(p.opts.Timeout)
+	_, werr := p.stdin.Write(b)
+	var line []byte
+	var rerr error
+	if werr == nil {
+		line, rerr = p.readLine()
+	}
+	p.watch.Stop()
+	switch {
+	case p.fired.Load():
+		if werr != nil {
+			return nil, fmt.Errorf("%w (%v): the shim does not read its stdin", ErrTimeout, p.opts.Timeout)
+		}
+		return nil, fmt.Errorf("%w (%v)", ErrTimeout, p.opts.Timeout)
+	case werr != nil:
+		return nil, fmt.Errorf("%w: writing the request: %v%s", ErrExited, werr, p.exitStatus())
+	}
+	return line, rerr
+}
+
 // readLine reads one reply line of at most MaxLine bytes (without the
 // newline).
 func (p *Process) readLine() ([]byte, error) {
@@ -471,8 +498,6 @@ func (p *Process) readLine() ([]byte, error) {
 			return p.line, nil
 		case errors.Is(err, bufio.ErrBufferFull):
 			p.line = append(p.line, chunk...)
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			return nil, fmt.Errorf("%w (%v)", ErrTimeout, p.opts.Timeout)
 		default:
 			return nil, fmt.Errorf("%w: stdout closed (%v)%s", ErrExited, err, p.exitStatus())
 		}
