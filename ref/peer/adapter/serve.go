@@ -57,7 +57,6 @@ type server struct {
 	w     *bufio.Writer
 	f     Factory
 	buf   []byte
-	out   []byte
 	sess  *Session
 	flows int
 	last  time.Duration
