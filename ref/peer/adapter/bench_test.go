@@ -7,7 +7,6 @@ import (
 	"github.com/hitless-ike/hitless/ref/gateway"
 	"github.com/hitless-ike/hitless/ref/peer"
 	"github.com/hitless-ike/hitless/ref/peer/adapter"
-	"github.com/hitless-ike/hitless/ref/quickmode"
 )
 
 // BenchmarkRoundTrip measures Step round trips through the adapter to the
@@ -24,13 +23,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 			if _, err := p.Init(initConfig(b)); err != nil {
 				b.Fatal(err)
 			}
-			cb := gateway.Config{Profile: quickmode.Hitless, Flows: gateway.Mirror([]gateway.Flow{flow()}),
-				Lifetime: gateway.Lifetimes{Soft: time.Hour, Hard: 2 * time.Hour}, Rand: gateway.SeedRand(1, 'B')}
-			_, cb.Phase1, _ = gateway.SeedPhase1(1, false)
-			g, err := gateway.New(cb)
-			if err != nil {
-				b.Fatal(err)
-			}
+			g := refB(b, gateway.Lifetimes{Soft: time.Hour, Hard: 2 * time.Hour})
 			shuttle(b, p, g, 2) // the first SA pair
 			pkt := make([]byte, 100)
 			copy(pkt, probe(0))

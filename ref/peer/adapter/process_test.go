@@ -55,11 +55,7 @@ func fakeShim(mode string) {
 		return
 	}
 	for sc.Scan() {
-		var req struct {
-			Type string
-			ID   uint64
-		}
-		_ = json.Unmarshal(sc.Bytes(), &req)
+		req := header(sc.Bytes())
 		switch req.Type {
 		case adapter.TypeInit:
 			reply(fmt.Sprintf(`{"type":"init","id":%d,"version":1,"implementation":"fake %s"}`, req.ID, mode))
@@ -248,13 +244,7 @@ func TestServedGateway(t *testing.T) {
 	if r.Limits == nil || r.Limits.MaxSAsPerFlow != 8 || !strings.Contains(r.Implementation, "hitless") {
 		t.Errorf("init reply %+v", r)
 	}
-	cb := gateway.Config{Profile: quickmode.Hitless, Flows: gateway.Mirror([]gateway.Flow{flow()}),
-		Lifetime: gateway.Lifetimes{Soft: 15 * time.Second, Hard: 40 * time.Second}, Rand: gateway.SeedRand(1, 'B')}
-	_, cb.Phase1, _ = gateway.SeedPhase1(1, false)
-	b, err := gateway.New(cb)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := refB(t, gateway.Lifetimes{Soft: 15 * time.Second, Hard: 40 * time.Second})
 	delivered := shuttle(t, p, b, 5)
 	if delivered[1] == 0 {
 		t.Fatalf("nothing delivered at B through the served A: %v", delivered)
@@ -313,11 +303,7 @@ func flow() gateway.Flow {
 // type asked for (a step for anything it cannot read) and checks nothing.
 func yesMan(sc *bufio.Scanner, reply func(string)) {
 	for sc.Scan() {
-		var req struct {
-			Type string
-			ID   uint64
-		}
-		_ = json.Unmarshal(sc.Bytes(), &req)
+		req := header(sc.Bytes())
 		switch req.Type {
 		case adapter.TypeInit:
 			reply(fmt.Sprintf(`{"type":"init","id":%d,"version":1}`, req.ID))
@@ -329,4 +315,29 @@ func yesMan(sc *bufio.Scanner, reply func(string)) {
 			reply(fmt.Sprintf(`{"type":"step","id":%d}`, req.ID))
 		}
 	}
+}
+
+type reqHeader struct {
+	Type string
+	ID   uint64
+}
+
+// header reads a request's type and id, whatever else the line holds.
+func header(line []byte) reqHeader {
+	var h reqHeader
+	_ = json.Unmarshal(line, &h)
+	return h
+}
+
+// refB is the in-process reference end B of the pair of seed 1.
+func refB(t testing.TB, life gateway.Lifetimes) *gateway.Gateway {
+	t.Helper()
+	cb := gateway.Config{Profile: quickmode.Hitless, Flows: gateway.Mirror([]gateway.Flow{flow()}),
+		Lifetime: life, Rand: gateway.SeedRand(1, 'B')}
+	_, cb.Phase1, _ = gateway.SeedPhase1(1, false)
+	b, err := gateway.New(cb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
