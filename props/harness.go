@@ -187,7 +187,7 @@ func (m *Machine) step(s Side, in peer.Input) {
 }
 
 // output records one output of peer s and checks the per-output
-// properties (P1, P2).
+// properties (P1, P2, the wire half of P3).
 func (m *Machine) output(s Side, o peer.Output) {
 	col := s.column()
 	switch o.Kind {
@@ -217,7 +217,8 @@ func (m *Machine) output(s Side, o peer.Output) {
 		}
 		i := len(m.cur.Events)
 		m.event(ladder.Event{Kind: ladder.Dropped, Column: col, Label: label, Detail: o.Reason})
-		m.cur.Events[i].Bad = noDropForLackOfSA(m, s, o) // after the drop: its violation
+		// after the drop: its violation
+		m.cur.Events[i].Bad = noDropForLackOfSA(m, s, o) || genuineAccepted(m, s, o)
 
 	case peer.Queue:
 		id, _ := probeID(o.Packet)

@@ -82,6 +82,20 @@ func agreement(m *Machine, st [2]peer.State) {
 	}
 }
 
+// genuineAccepted is P3 (second half), the agreement the wire shows: an
+// ESP datagram the other side really sent (not replayed or forged by the
+// attacker) never fails the receiver's integrity check or parse. If it
+// does, the two ends disagree on the SA's keys, algorithms or framing,
+// whatever KeyID they report. It reports whether o is a violation.
+func genuineAccepted(m *Machine, s Side, o peer.Output) bool {
+	if m.injecting || o.Direction != peer.Inbound || (o.Reason != peer.ReasonAuthFailed && o.Reason != peer.ReasonMalformed) {
+		return false
+	}
+	m.violate(Agreement, "%s dropped a genuine ESP packet from %s as %s (spi=%#08x): the ends disagree on the SA's keys, algorithms or framing",
+		s, s.other(), o.Reason, o.SPI)
+	return m.check[Agreement]
+}
+
 // bounded is P6: each peer's state stays within info.Limits, whatever the
 // schedule: SAs per flow, half-open exchanges, packets queued for acquire.
 func bounded(m *Machine, st [2]peer.State) {

@@ -14,7 +14,8 @@
 //
 //	P1 no-drop        no drop for lack of an active SA (unless classified)
 //	P2 protected      nothing protected leaves in clear, nothing delivered twice
-//	P3 agreement      both sides agree on every SA pair they both hold
+//	P3 agreement      both sides agree on every SA pair they both hold, and
+//	                  no genuine ESP packet fails the receiver's integrity check
 //	P4 convergence    after quiescence both use the newest pair, older SAs gone
 //	P5 forgery-inert  a message that fails authentication changes nothing
 //	P6 bounded        SAs per flow, half-open exchanges, queued packets bounded

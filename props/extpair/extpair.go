@@ -214,3 +214,15 @@ func widest(l props.Limits, s adapter.Limits) props.Limits {
 	return props.Limits{MaxSAsPerFlow: w(l.MaxSAsPerFlow, s.MaxSAsPerFlow), MaxHalfOpen: w(l.MaxHalfOpen, s.MaxHalfOpen),
 		MaxQueued: w(l.MaxQueued, s.MaxQueued)}
 }
+
+// ConformConfig is the init adapter.Conform hands a shim: end A of the
+// pair of seed 1 with one flow, as a check's first schedule could draw it.
+func ConformConfig() (adapter.Config, error) {
+	d := refpair.Draws{Seed: 1, Flows: 1, SoftA: refpair.MinSoft, SoftB: refpair.MaxSoft}
+	ca, _ := d.Configs(quickmode.Hitless, refpair.Options{})
+	var err error
+	if ca.Phase1, _, err = gateway.SeedPhase1(d.Seed, false); err != nil {
+		return adapter.Config{}, err
+	}
+	return gateway.AdapterConfig(&ca, 'A', d.Seed)
+}

@@ -26,6 +26,7 @@ var brokenCases = []struct {
 	{"activate-before-hash", props.ForgeryInert, "a forged copy of QM1, arriving while the responder waits for QM3, activates its new outbound SA: the State changes"},
 	{"wrong-keys", props.Agreement, "the initiator's outbound SA and the responder's inbound SA of one SPI hold different keys"},
 	{"cleartext", props.Protected, "the application packet leaves in clear"},
+	{"bad-icv", props.Agreement, "the responder's integrity check fails on genuine ESP: the ends' reported keys agree, the wire does not"},
 	{"never-delete-old", props.Convergence, "superseded pairs pile up: after the settle phase a flow holds more than one pair"},
 }
 

@@ -23,7 +23,7 @@ type Expectation struct {
 // Reasons shared by several profiles.
 const (
 	whyP2 = "every profile protects with the same ESP data plane: nothing leaves in clear and the anti-replay window delivers each packet once"
-	whyP3 = "both sides derive an SA's keys from the same KEYMAT and install it under the SPI its receiver chose"
+	whyP3 = "both sides derive an SA's keys from the same KEYMAT and install it under the SPI its receiver chose, and frame ESP alike, so genuine ESP always passes the receiver's integrity check"
 	whyP4 = "the rekey initiator retires superseded pairs after Linger with a Delete the peer answers with its own; an unanswered Delete is re-sent, and the hard lifetime, which the settle phase outlasts, covers the rest; simultaneous rekeys keep the lower message ID's pair"
 	whyP5 = "HASH(1..3) and the Informational HASH(1) are verified before anything is installed, activated or deleted; a bit flip that leaves the message authentic (the header's Commit flag, CBC padding: no HASH covers them) makes it the genuine message again, answered as the duplicate it is"
 	whyP6 = "the gateway bounds SAs per flow (8), open Quick Modes (16) and the acquire queue (16 per flow)"

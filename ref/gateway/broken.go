@@ -36,6 +36,10 @@ const (
 	// they go only at their hard expiry, by which time later rekeys have
 	// made new ones, so a flow never gets down to one pair.
 	brokenNeverDeleteOld
+	// Outbound ESP carries a wrong integrity check value (as a sender
+	// that computes the ICV over the wrong bytes): the keys both ends
+	// hold and report agree, only the wire shows the disagreement.
+	brokenBadICV
 )
 
 // brokenActivate is what the activate-before-hash variant does with a

@@ -19,7 +19,7 @@ var (
 
 // brokenNames are the variants' names, by brokenVariant.
 var brokenNames = []string{"", "delete-old-inbound", "replay-accepted", "activate-before-hash",
-	"wrong-keys", "cleartext", "never-delete-old"}
+	"wrong-keys", "cleartext", "never-delete-old", "bad-icv"}
 
 // SetBroken makes every gateway behave as the broken variant called name
 // from now on ("" restores the reference). Test builds only.

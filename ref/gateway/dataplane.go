@@ -55,6 +55,9 @@ func (g *Gateway) seal(sa *sadb.SA, pkt []byte) {
 		return
 	}
 	g.arena = out
+	if broken(brokenBadICV) {
+		out[len(out)-1] ^= 1
+	}
 	tr := peer.ESP
 	if g.cfg.Phase1.NATT {
 		tr = peer.UDP4500 // an ESP packet in UDP 4500 carries no marker

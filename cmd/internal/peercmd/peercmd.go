@@ -9,7 +9,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/hitless-ike/hitless/props/refpair"
+	"github.com/hitless-ike/hitless/props/extpair"
 	"github.com/hitless-ike/hitless/ref/gateway"
 	"github.com/hitless-ike/hitless/ref/peer/adapter"
 	"github.com/hitless-ike/hitless/ref/quickmode"
@@ -106,7 +106,7 @@ func conform(stdout, stderr io.Writer, args []string) int {
 		fmt.Fprintf(stderr, "hitless peer conform: %v\n", err)
 		return ExitUsage
 	}
-	cfg, err := ConformConfig()
+	cfg, err := extpair.ConformConfig()
 	if err != nil {
 		fmt.Fprintf(stderr, "hitless peer conform: %v\n", err)
 		return ExitFail
@@ -129,16 +129,4 @@ func conform(stdout, stderr io.Writer, args []string) int {
 		}
 	}
 	return code
-}
-
-// ConformConfig is the init Conform hands a shim: end A of the pair of
-// seed 1 as package refpair configures it, one flow, no NAT-T.
-func ConformConfig() (adapter.Config, error) {
-	d := refpair.Draws{Seed: 1, Flows: 1, SoftA: refpair.MinSoft, SoftB: refpair.MaxSoft}
-	ca, _ := d.Configs(quickmode.Hitless, refpair.Options{})
-	var err error
-	if ca.Phase1, _, err = gateway.SeedPhase1(d.Seed, false); err != nil {
-		return adapter.Config{}, err
-	}
-	return gateway.AdapterConfig(&ca, 'A', d.Seed)
 }
