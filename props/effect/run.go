@@ -1,7 +1,9 @@
 package effect
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"slices"
 	"strings"
@@ -213,6 +215,7 @@ type Shard struct {
 	est       []uint8
 	firstLack uint64
 	series    Series
+	ends      []peer.Peer // built by Scenario.NewPair, for Close
 }
 
 // NewShard prepares shard k (0 ≤ k < Shards()) of the scenario under
@@ -240,7 +243,17 @@ func (s *Scenario) NewShard(p quickmode.Profile, k int) (*Shard, error) {
 	}
 	var pairErr error
 	newPair := func(t int) (peer.Peer, peer.Peer) {
-		a, b, err := gateway.NewPair(mix(s.Seed^0x5eed, uint64(first+t)), ca, cb)
+		seed := mix(s.Seed^0x5eed, uint64(first+t))
+		if s.NewPair != nil {
+			a, b, err := s.NewPair(seed, ca, cb)
+			if err != nil {
+				pairErr = err
+				return nil, nil
+			}
+			sh.ends = append(sh.ends, a, b)
+			return a, b
+		}
+		a, b, err := gateway.NewPair(seed, ca, cb)
 		if err != nil {
 			pairErr = err
 			return nil, nil
@@ -249,13 +262,29 @@ func (s *Scenario) NewShard(p quickmode.Profile, k int) (*Shard, error) {
 	}
 	sim, err := netsim.New(cfg, newPair)
 	if pairErr != nil {
+		sh.Close()
 		return nil, fmt.Errorf("%w: gateway: %w", ErrScenario, pairErr)
 	}
 	if err != nil {
+		sh.Close()
 		return nil, fmt.Errorf("%w: %w", ErrScenario, err)
 	}
 	sh.sim = sim
 	return sh, nil
+}
+
+// Close closes the ends Scenario.NewPair built that are io.Closers (the
+// processes behind an adapter); a shard of reference gateways holds
+// nothing to close. The shard is unusable after.
+func (sh *Shard) Close() error {
+	var errs []error
+	for _, e := range sh.ends {
+		if c, ok := e.(io.Closer); ok {
+			errs = append(errs, c.Close())
+		}
+	}
+	sh.ends = nil
+	return errors.Join(errs...)
 }
 
 func (sh *Shard) observe(o netsim.Observation) {
@@ -336,6 +365,7 @@ func (s *Scenario) Run(p quickmode.Profile) (Outcome, error) {
 			return Outcome{}, err
 		}
 		sh.RunUntil(time.Duration(s.Duration))
+		sh.Close()
 		if k == 0 {
 			acc = Merge([]Outcome{sh.Outcome()})
 		} else {

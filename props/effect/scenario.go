@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/hitless-ike/hitless/props/netsim"
+	"github.com/hitless-ike/hitless/ref/gateway"
+	"github.com/hitless-ike/hitless/ref/peer"
 	"github.com/hitless-ike/hitless/ref/quickmode"
 )
 
@@ -126,6 +128,13 @@ type Scenario struct {
 	// runs (e.g. a link Filter that holds back one message). Not
 	// serialised.
 	Tweak func(*netsim.Config) `json:"-"`
+
+	// NewPair, when set, builds each tunnel's two ends from the pair's
+	// seed and the configurations the reference gateways would get,
+	// instead of gateway.NewPair: e.g. another implementation behind the
+	// adapter at one end. Ends that implement io.Closer are closed with
+	// the shard (Shard.Close). Not serialised.
+	NewPair func(seed uint64, a, b gateway.Config) (peer.Peer, peer.Peer, error) `json:"-"`
 }
 
 // DefaultShardTunnels bounds the tunnels of one shard. A shard's gateways

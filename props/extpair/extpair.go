@@ -85,14 +85,20 @@ type Pair struct {
 func New(spec Spec) *Pair { return &Pair{spec: spec} }
 
 // Name names the pair in tables and traces, e.g. "peer(A)+ref/hitless(B)".
-func (p *Pair) Name() string {
-	switch p.spec.Ends {
+func (p *Pair) Name() string { return label(p.spec.Ends, p.spec.Against.Name) }
+
+// label names the pairing of the shim at ends with the reference in
+// profile name.
+func label(e Ends, name string) string {
+	switch e {
 	case EndA:
-		return "peer(A)+ref/" + p.spec.Against.Name + "(B)"
+		return "peer(A)+ref/" + name + "(B)"
 	case EndB:
-		return "ref/" + p.spec.Against.Name + "(A)+peer(B)"
+		return "ref/" + name + "(A)+peer(B)"
+	case EndBoth:
+		return "peer(A)+peer(B)"
 	}
-	return "peer(A)+peer(B)"
+	return fmt.Sprintf("ref/%s(%v)", name, e)
 }
 
 // Err is the error that stopped the shim, nil while it works.
@@ -170,36 +176,53 @@ func (p *Pair) Props() props.Pair {
 		info.Name = p.Name()
 		for i, c := range cfgs {
 			side := byte('A' + i)
-			if p.spec.Ends&(1<<i) == 0 {
-				c.Rand = gateway.SeedRand(d.Seed, side)
-				g, err := gateway.New(*c)
-				if err != nil {
-					t.Fatalf("extpair: reference end %c: %v", side, err)
+			var pr *adapter.Process
+			if p.spec.Ends&(1<<i) != 0 {
+				if pr, err = p.process(i); err != nil {
+					p.fatal(err)
 				}
-				ends[i] = g
-				continue
 			}
-			ac, err := gateway.AdapterConfig(c, side, d.Seed)
+			e, err := end(c, side, d.Seed, pr)
 			if err != nil {
-				t.Fatalf("extpair: %v", err)
-			}
-			pr, err := p.process(i)
-			if err != nil {
-				p.fatal(err)
-			}
-			if _, err := pr.Init(ac); err != nil {
-				var se *adapter.ShimError
-				if errors.As(err, &se) {
-					err = fmt.Errorf("end %c refused the init: %w", side, err)
+				if pr == nil {
+					t.Fatalf("extpair: %v", err)
 				}
 				p.fatal(err)
 			}
-			p.impl = pr.Implementation()
-			info.Limits = widest(info.Limits, pr.Limits())
-			ends[i] = pr
+			if pr != nil {
+				p.impl = pr.Implementation()
+				info.Limits = widest(info.Limits, pr.Limits())
+			}
+			ends[i] = e
 		}
 		return ends[0], ends[1], info
 	}
+}
+
+// end builds end side of the pair of seed, configured as c: the
+// reference gateway when pr is nil, else pr initialised with the adapter
+// init of c.
+func end(c *gateway.Config, side byte, seed uint64, pr *adapter.Process) (peer.Peer, error) {
+	if pr == nil {
+		c.Rand = gateway.SeedRand(seed, side)
+		g, err := gateway.New(*c)
+		if err != nil {
+			return nil, fmt.Errorf("reference end %c: %w", side, err)
+		}
+		return g, nil
+	}
+	ac, err := gateway.AdapterConfig(c, side, seed)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := pr.Init(ac); err != nil {
+		var se *adapter.ShimError
+		if errors.As(err, &se) {
+			err = fmt.Errorf("end %c refused the init: %w", side, err)
+		}
+		return nil, err
+	}
+	return pr, nil
 }
 
 // widest combines the reference's limits with a shim's: the larger bound

@@ -10,8 +10,12 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"time"
 
 	"github.com/hitless-ike/hitless/props/effect"
+	"github.com/hitless-ike/hitless/props/extpair"
+	"github.com/hitless-ike/hitless/ref/peer/adapter"
+	"github.com/hitless-ike/hitless/ref/quickmode"
 )
 
 // Exit codes, in line with the rest of the hitless command.
@@ -19,11 +23,12 @@ const (
 	ExitOK          = 0   // success
 	ExitUsage       = 2   // bad flags or scenario
 	ExitInput       = 3   // the config file or chart file could not be read or written
+	ExitPeer        = 4   // with --peer: the shim broke the adapter protocol or exited
 	ExitInterrupted = 130 // SIGINT: partial results were printed
 )
 
 // Usage is the one-line argument summary.
-const Usage = "[--config FILE] [flags] [--csv|--json] [--plot FILE.png|FILE.svg]"
+const Usage = "[--config FILE] [flags] [--peer 'CMD ARGS' [--side initiator|responder|self] [--peer-timeout D]] [--csv|--json] [--plot FILE.png|FILE.svg]"
 
 // Long is the help text.
 var Long = `Simulates pairs of reference gateways (A initiates, B responds) rekeying
@@ -53,6 +58,19 @@ and drops for lack of an active SA over time (summed over tunnels, one
 line per profile, rekey starts of the first profile as dashed grey lines),
 and a bar chart of drops per completed rekey by profile.
 
+--peer 'CMD ARGS' puts another implementation at one end of every tunnel:
+CMD is started as a shim of the out-of-process adapter protocol
+(ref/peer/adapter/PROTOCOL.md), one process per tunnel end, and --side
+says which end it takes: responder (B, the default), initiator (A) or
+self (both ends). The other end is the reference gateway in each
+--profiles profile (default hitless only); rows are labelled with the
+pairing, e.g. "ref/hitless(A)+peer(B)". --delete-rekeyed,
+--delete-old-after-rekey and the profile apply to the reference ends only.
+Every packet is a round trip to a shim, so nothing coasts: --tunnels is
+at most ` + fmt.Sprint(maxPeerTunnels) + ` and defaults to ` + fmt.Sprint(defaultPeerTunnels) + `. A shim that exits, or sends a reply that is
+malformed, too large or later than --peer-timeout, ends the run with
+exit status 4 and the tail of its stderr.
+
 A progress bar is shown on stderr when it is a terminal (or with
 --progress) for runs over a second. Ctrl-C stops the run and prints what
 was measured so far (exit status 130).`
@@ -71,7 +89,15 @@ type cmdFlags struct {
 	config, plot    string
 	csv, json, prog bool
 	workers         int
+	peer, side      string
+	peerTimeout     time.Duration
 }
+
+// With --peer, every tunnel end the shim takes is a process of its own.
+const (
+	maxPeerTunnels     = 64
+	defaultPeerTunnels = 4
+)
 
 type profilesFlag struct{ s *effect.Scenario }
 
@@ -164,6 +190,9 @@ func newFlagSet(out io.Writer, s *effect.Scenario, c *cmdFlags) *flag.FlagSet {
 	fs.StringVar(&c.plot, "plot", "", "write a chart to `file` (.png or .svg)")
 	fs.BoolVar(&c.prog, "progress", false, "show a progress bar even when stderr is not a terminal")
 	fs.IntVar(&c.workers, "workers", 0, "shards run at once (0: GOMAXPROCS); does not change the output")
+	fs.StringVar(&c.peer, "peer", "", "simulate the shim started by `CMD ARGS` (adapter protocol) at one end of every tunnel")
+	fs.StringVar(&c.side, "side", "responder", "with --peer: the shim's end, initiator (A), responder (B) or self (both)")
+	fs.DurationVar(&c.peerTimeout, "peer-timeout", 5*time.Second, "with --peer: bound on each reply of the shim")
 	fs.Usage = func() {
 		w := fs.Output()
 		fmt.Fprintf(w, "Usage: hitless sim %s\n\n%s\n\nFlags:\n", Usage, Long)
@@ -234,17 +263,36 @@ func Command(ctx context.Context, stdout, stderr io.Writer, args []string) int {
 		}
 		format = f
 	}
+	var peer *extpair.Starter
+	var info *PeerInfo
+	if c.peer != "" {
+		var msg string
+		if peer, info, msg = peerOptions(&s, &c, explicit(fs)); msg != "" {
+			fmt.Fprintf(stderr, "hitless sim: %s\n", msg)
+			return ExitUsage
+		}
+	} else if explicit(fs)["side"] || explicit(fs)["peer-timeout"] {
+		fmt.Fprintln(stderr, "hitless sim: --side and --peer-timeout need --peer")
+		return ExitUsage
+	}
 	if err := s.Validate(); err != nil {
 		fmt.Fprintf(stderr, "hitless sim: %v\n", err)
 		return ExitUsage
 	}
-	o := Options{Scenario: s, Workers: c.workers}
+	o := Options{Scenario: s, Workers: c.workers, Peer: peer, PeerInfo: info}
 	if c.prog || isTerminal(stderr) {
 		o.Progress = progressBar(stderr)
 	}
 	rep, err := Run(ctx, o)
 	if o.Progress != nil {
 		fmt.Fprint(stderr, "\r\033[K")
+	}
+	if pe := (*PeerError)(nil); errors.As(err, &pe) {
+		fmt.Fprintf(stderr, "hitless sim: %v\n", pe)
+		if pe.Stderr != "" {
+			fmt.Fprintf(stderr, "shim stderr (last lines):\n%s\n", strings.TrimRight(pe.Stderr, "\n"))
+		}
+		return ExitPeer
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "hitless sim: %v\n", err)
@@ -282,6 +330,44 @@ func Command(ctx context.Context, stdout, stderr io.Writer, args []string) int {
 		return ExitInterrupted
 	}
 	return ExitOK
+}
+
+// explicit is the set of flags given on the command line.
+func explicit(fs *flag.FlagSet) map[string]bool {
+	m := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { m[f.Name] = true })
+	return m
+}
+
+// peerOptions checks the --peer flags and adjusts s for them; msg is a
+// usage error.
+func peerOptions(s *effect.Scenario, c *cmdFlags, set map[string]bool) (st *extpair.Starter, info *PeerInfo, msg string) {
+	argv, err := adapter.Split(c.peer)
+	if err != nil {
+		return nil, nil, fmt.Sprintf("--peer: %v", err)
+	}
+	var ends extpair.Ends
+	switch c.side {
+	case "initiator":
+		ends = extpair.EndA
+	case "responder":
+		ends = extpair.EndB
+	case "self":
+		ends = extpair.EndBoth
+	default:
+		return nil, nil, fmt.Sprintf("--side %q: want initiator, responder or self", c.side)
+	}
+	if !set["tunnels"] && c.config == "" {
+		s.Tunnels = defaultPeerTunnels
+	}
+	if s.Tunnels > maxPeerTunnels {
+		return nil, nil, fmt.Sprintf("--peer: --tunnels %d: at most %d (one shim process per tunnel end)", s.Tunnels, maxPeerTunnels)
+	}
+	if !set["profiles"] && len(s.Profiles) == 0 {
+		s.Profiles = []string{quickmode.Hitless.Name}
+	}
+	st = &extpair.Starter{Command: argv, Ends: ends, Process: adapter.Options{Timeout: c.peerTimeout}}
+	return st, &PeerInfo{Command: c.peer, Side: c.side}, ""
 }
 
 // maxConfig bounds the config file read.

@@ -168,9 +168,10 @@ func (r *Report) WriteCSV(w io.Writer) error {
 func (r *Report) WriteJSON(w io.Writer) error {
 	doc := struct {
 		Scenario    effect.Scenario `json:"scenario"`
+		Peer        *PeerInfo       `json:"peer,omitempty"`
 		Interrupted bool            `json:"interrupted,omitzero"`
 		Profiles    []Row           `json:"profiles"`
-	}{r.Scenario, r.Interrupted, r.Rows()}
+	}{r.Scenario, r.Peer, r.Interrupted, r.Rows()}
 	e := json.NewEncoder(w)
 	e.SetIndent("", "  ")
 	return e.Encode(doc)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/hitless-ike/hitless/props/effect"
+	"github.com/hitless-ike/hitless/props/extpair"
 	"github.com/hitless-ike/hitless/ref/quickmode"
 )
 
@@ -31,7 +32,32 @@ type Options struct {
 	// fraction of the work done (0..1) and the wall time elapsed.
 	Progress func(done float64, elapsed time.Duration)
 	Interval time.Duration
+	// Peer, when set, puts another implementation behind the adapter at
+	// one end or both of every tunnel (one shim process per end); the
+	// profiles are those of the reference ends. The first failure of a
+	// shim stops the run with a *PeerError.
+	Peer *extpair.Starter
+	// PeerInfo describes Peer in the report.
+	PeerInfo *PeerInfo
 }
+
+// PeerInfo says which implementation took which end, for the report.
+type PeerInfo struct {
+	Command        string `json:"command"`
+	Side           string `json:"side"`
+	Implementation string `json:"implementation,omitempty"`
+}
+
+// PeerError is a run stopped by a shim that broke the adapter protocol,
+// with the tail of its stderr.
+type PeerError struct {
+	Err    error
+	Stderr string
+}
+
+func (e *PeerError) Error() string { return "the shim failed: " + e.Err.Error() }
+
+func (e *PeerError) Unwrap() error { return e.Err }
 
 // Report is the outcome of a run: one merged Outcome per profile, in the
 // order of the scenario's profiles.
@@ -43,6 +69,8 @@ type Report struct {
 	// says how many shards of each profile had started.
 	Interrupted bool
 	Shards      []int
+	// Peer is Options.PeerInfo, with the shim's name filled in.
+	Peer *PeerInfo
 }
 
 // slice is the virtual time a worker simulates between two looks at the
@@ -60,6 +88,13 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
+	if o.Peer != nil {
+		if err := o.Peer.Check(); err != nil {
+			return Report{}, err
+		}
+		sc.NewPair = o.Peer.NewPair
+	}
+	peerFailed := func() bool { return o.Peer != nil && o.Peer.Err() != nil }
 	shards := sc.Shards()
 	jobs := len(profiles) * shards
 	workers := o.Workers
@@ -87,7 +122,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		wg.Go(func() {
 			for {
 				j := int(next.Add(1) - 1)
-				if j >= jobs || ctx.Err() != nil {
+				if j >= jobs || ctx.Err() != nil || peerFailed() {
 					return
 				}
 				p, k := j/shards, j%shards
@@ -97,13 +132,14 @@ func Run(ctx context.Context, o Options) (Report, error) {
 					return
 				}
 				n := int64(sh.Tunnels())
-				for t := time.Duration(0); t < end && ctx.Err() == nil && sh.Err() == nil; {
+				for t := time.Duration(0); t < end && ctx.Err() == nil && sh.Err() == nil && !peerFailed(); {
 					t = min(t+slice(end), end)
 					before := sh.Now()
 					sh.RunUntil(t)
 					done.Add(int64(sh.Now()-before) * n)
 				}
 				out := sh.Outcome()
+				sh.Close()
 				mu.Lock()
 				merged[p].add(k, out)
 				mu.Unlock()
@@ -134,14 +170,25 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	wg.Wait()
 	close(stop)
 	pwg.Wait()
+	if peerFailed() {
+		return Report{}, &PeerError{Err: o.Peer.Err(), Stderr: o.Peer.Stderr()}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return Report{}, err
 	}
 	rep := Report{Scenario: sc, Interrupted: ctx.Err() != nil, Shards: make([]int, len(profiles))}
+	if o.PeerInfo != nil {
+		pi := *o.PeerInfo
+		pi.Implementation = o.Peer.Implementation()
+		rep.Peer = &pi
+	}
 	for p := range profiles {
-		o := merged[p].flush()
-		o.Profile = profiles[p].Name
-		rep.Outcomes = append(rep.Outcomes, o)
+		out := merged[p].flush()
+		out.Profile = profiles[p].Name
+		if o.Peer != nil {
+			out.Profile = o.Peer.Label(out.Profile)
+		}
+		rep.Outcomes = append(rep.Outcomes, out)
 		rep.Shards[p] = merged[p].n
 	}
 	return rep, nil
