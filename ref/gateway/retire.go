@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/hitless-ike/hitless/ref/quickmode"
 	"github.com/hitless-ike/hitless/ref/sadb"
 )
 
@@ -101,6 +102,9 @@ func (g *Gateway) peerDeleted(spis []uint32) {
 			at := max(g.now, g.quietSince(out)+g.cfg.DeleteGrace)
 			in := g.db.Pair(out)
 			g.deleteSA(sadb.Outbound, spi)
+			if g.db.Active(out.Flow) == nil {
+				g.takeOver(out.Flow)
+			}
 			if in == nil {
 				continue
 			}
@@ -122,6 +126,38 @@ func (g *Gateway) peerDeleted(spis []uint32) {
 		}
 	}
 	g.sendOwed()
+}
+
+// takeOver runs when the peer's Delete removed the active outbound SA of
+// flow and no proven SA replaced it. If this end answered a rekey of the
+// flow whose QM3 has not arrived, the peer retiring its working pair
+// shows it moved to the new one: its Delete overtook QM3 (strongSwan
+// sends it right behind QM3; reordering in the network or a
+// multi-threaded receiver does the rest). That is the same proof as its
+// first ESP on the new pair, and goes the same way: the new outbound SA
+// takes over at once instead of at QM3. Only for the hitless timing
+// (StageFirstESPOrQM3); the prior-art profiles keep theirs.
+func (g *Gateway) takeOver(flow int) {
+	if g.cfg.Profile.ResponderActivate != quickmode.StageFirstESPOrQM3 {
+		return
+	}
+	var in *sadb.SA
+	for _, sa := range g.db.All() {
+		if sa.Flow != flow || sa.Direction != sadb.Inbound || g.db.Pair(sa) == nil {
+			continue
+		}
+		if x := g.info(sa.MessageID); x != nil && x.open() && x.role == quickmode.Responder && !x.loser {
+			in = sa // the newest such exchange wins (install order)
+		}
+	}
+	if in == nil || !g.db.MarkSeen(in) {
+		return
+	}
+	evs, err := g.x.HandleESP(g.evs[:0], clock(g.now), in.SPI)
+	g.evs = evs
+	if err == nil {
+		g.apply(evs)
+	}
 }
 
 func (g *Gateway) answers() int {
