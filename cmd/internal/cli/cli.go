@@ -15,6 +15,7 @@ import (
 	"github.com/hitless-ike/hitless/cmd/internal/checkcmd"
 	"github.com/hitless-ike/hitless/cmd/internal/dump"
 	"github.com/hitless-ike/hitless/cmd/internal/peercmd"
+	"github.com/hitless-ike/hitless/cmd/internal/probecmd"
 	"github.com/hitless-ike/hitless/cmd/internal/simcmd"
 	"github.com/hitless-ike/hitless/cmd/internal/synth"
 	"github.com/hitless-ike/hitless/corpus/capture"
@@ -63,6 +64,8 @@ parse errors "offset" (within the ISAKMP message) and "path".`,
 			run: func(env Env, args []string) int { return checkcmd.Main(env.Stdout, env.Stderr, args) }},
 		{name: "sim", args: simcmd.Usage, short: "simulate gateways rekeying and compare what each install profile loses",
 			long: simcmd.Long, run: func(env Env, args []string) int { return simcmd.Main(env.Stdout, env.Stderr, args) }},
+		{name: "probe", args: probecmd.Args, short: probecmd.Short, long: probecmd.Long,
+			run: func(env Env, args []string) int { return probecmd.Main(env.Stdout, env.Stderr, args) }},
 		{name: "peer", args: peercmd.Args, short: peercmd.Short, long: peercmd.Long,
 			run: func(env Env, args []string) int { return peercmd.Main(env.Stdin, env.Stdout, env.Stderr, args) }},
 		{name: "synth", args: "[-n N] -o OUT SOURCE...", short: "write a large synthetic capture for benchmarks", hidden: true,
