@@ -1,7 +1,8 @@
 // Command hitless is the command-line tool of the hitless project: it
 // dumps the ISAKMP messages of packet captures, moves fuzz inputs between
 // the shareable corpus and fuzzing engines, checks the Quick Mode
-// properties on the reference gateway and simulates rekeying gateways.
+// properties on the reference gateway or another implementation,
+// simulates rekeying gateways and probes live daemons.
 //
 // Usage:
 //
@@ -14,6 +15,8 @@
 //	hitless corpus crashers [FLAGS] FILE...      turn crashers into Go regression inputs
 //	hitless check [FLAGS]                        run the rapid properties on every profile
 //	hitless sim [FLAGS]                          simulate rekeys, compare the profiles' losses
+//	hitless peer serve|conform [FLAGS]           the reference behind the adapter; check a shim
+//	hitless probe [FLAGS] | target [FLAGS]       measure a live IKEv1 daemon's rekeys over UDP
 //	hitless help [COMMAND]                       show help
 //
 // FILE is a pcap or pcapng capture, optionally gzipped; "-" reads stdin.

@@ -76,6 +76,10 @@ type Config struct {
 	Now func() time.Time
 }
 
+// Check reports a Config that cannot run (its sockets aside) as Run
+// would, with ErrConfig.
+func (c Config) Check() error { return c.defaults() }
+
 func (c *Config) defaults() error {
 	if c.Rekeys <= 0 {
 		c.Rekeys = 3
@@ -253,8 +257,9 @@ type recorder struct {
 	triggered  chan error
 	failed     error
 	qmOpen     map[uint32]*Rekey
-	inFlight   *Rekey // the rekey started and not yet complete
-	firstMID   uint32 // the first Quick Mode
+	inFlight   *Rekey          // the rekey started and not yet complete
+	firstMID   uint32          // the first Quick Mode
+	ourSPIs    map[uint32]bool // every inbound SPI the probe installed
 	espOut     map[uint32]bool
 	espIn      map[uint32]bool
 	// wire is the event log for the ladders.
@@ -265,7 +270,7 @@ func newRecorder(cfg *Config) *recorder {
 	var b [2]byte
 	_, _ = io.ReadFull(cfg.Rand, b[:])
 	return &recorder{cfg: cfg, rep: &Report{Config: reportConfig(cfg)}, runID: binary.BigEndian.Uint16(b[:]),
-		qmOpen: map[uint32]*Rekey{}, espOut: map[uint32]bool{}, espIn: map[uint32]bool{}, triggered: make(chan error, 1)}
+		qmOpen: map[uint32]*Rekey{}, ourSPIs: map[uint32]bool{}, espOut: map[uint32]bool{}, espIn: map[uint32]bool{}, triggered: make(chan error, 1)}
 }
 
 func (r *recorder) done() bool { return r.phase == 3 }
@@ -375,10 +380,20 @@ func (r *recorder) observe(at time.Duration, in *peer.Input, outs []peer.Output)
 				}
 			}
 		case peer.Drop:
-			r.rep.drops = append(r.rep.drops, drop{at: at, dir: o.Direction, reason: o.Reason, spi: o.SPI})
+			if o.Direction == peer.Inbound && (!r.ourSPIs[o.SPI] || !peer.LackOfActiveSA(o.Reason) && o.Reason != peer.ReasonExpired) {
+				// Not the daemon's traffic lost: ESP for an SPI this
+				// probe never had, a forgery, a replay.
+				r.rep.Bogus++
+				continue
+			}
+			if len(r.rep.drops) < maxEvents {
+				r.rep.drops = append(r.rep.drops, drop{at: at, dir: o.Direction, reason: o.Reason, spi: o.SPI})
+			}
 			if o.Direction == peer.Outbound && in.Kind == peer.Send && len(r.probes) > 0 {
 				r.probes[len(r.probes)-1].dropped = true
 			}
+		case peer.Reject:
+			r.rep.Rejected++
 		case peer.Exchange:
 			r.exchange(at, o)
 		case peer.SAEvent:
@@ -452,6 +467,9 @@ func (r *recorder) exchange(at time.Duration, o *peer.Output) {
 }
 
 func (r *recorder) saEvent(at time.Duration, in *peer.Input, o *peer.Output) {
+	if o.Event == peer.Installed && o.SA.Direction == peer.Inbound && len(r.ourSPIs) < maxEvents {
+		r.ourSPIs[o.SA.SPI] = true
+	}
 	rk := r.qmOpen[o.SA.MessageID]
 	if rk == nil {
 		for _, x := range r.rep.Rekeys {

@@ -47,6 +47,8 @@ func seeded(seed uint64) *rand.ChaCha8 {
 }
 
 type loopRun struct {
+	// noise, if set, runs during the probe with its sockets.
+	noise           func(ctx context.Context, probe Sockets)
 	daemon          quickmode.Profile
 	daemonInitiates bool
 	deleteRekeyed   bool
@@ -76,6 +78,9 @@ func runLoop(t *testing.T, c loopRun) *Report {
 		DaemonInitiates: c.daemonInitiates, Rand: seeded(1), Timeout: 20 * time.Second}
 	if c.daemonInitiates {
 		cfg.TriggerRekey = tg.Rekey
+	}
+	if c.noise != nil {
+		go c.noise(ctx, ps)
 	}
 	rep, err := Run(ctx, cfg)
 	if err != nil {
@@ -147,5 +152,61 @@ func TestProbeAsResponder(t *testing.T) {
 	_ = rep.WriteText(&b)
 	if !strings.Contains(b.String(), "QM3") {
 		t.Errorf("no ladder:\n%s", b.String())
+	}
+}
+
+// TestHostileDatagrams: while the probe measures a hitless target,
+// garbage arrives from the target's address (input classes: random
+// bytes on 500; on 4500 a truncated datagram, a keepalive, an ISAKMP
+// header behind the marker with unknown cookies, ESP for an unknown SPI)
+// and from an address that is not the target's. Nothing is lost, each
+// class is counted where it belongs, and the run is unchanged.
+func TestHostileDatagrams(t *testing.T) {
+	noise := func(ctx context.Context, p Sockets) {
+		from, err := net.ListenPacket("udp4", "127.0.0.2:0")
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer from.Close()
+		other, err := net.ListenPacket("udp4", "127.0.0.3:0")
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer other.Close()
+		ike, natt := p.IKE.LocalAddr(), p.NATT.LocalAddr()
+		r := seeded(9)
+		junk := func(n int) []byte {
+			b := make([]byte, n)
+			_, _ = r.Read(b)
+			return b
+		}
+		header := append(make([]byte, 4), junk(28)...)
+		header[4+16], header[4+17], header[4+18] = 0x08, 0x10, 0x20 // next payload, version 1.0, Quick Mode
+		for i := 0; ctx.Err() == nil; i++ {
+			switch i % 6 {
+			case 0:
+				_, _ = from.WriteTo(junk(60), ike)
+			case 1:
+				_, _ = from.WriteTo([]byte{0, 0}, natt)
+			case 2:
+				_, _ = from.WriteTo([]byte{0xff}, natt)
+			case 3:
+				_, _ = from.WriteTo(header, natt)
+			case 4:
+				_, _ = from.WriteTo(append([]byte{0xde, 0xad, 0xbe, 0xef}, junk(80)...), natt)
+			case 5:
+				_, _ = other.WriteTo(junk(40), natt)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	rep := runLoop(t, loopRun{daemon: quickmode.Hitless, noise: noise})
+	if rep.LostToDaemon+rep.LostFromDaemon != 0 || rep.Profile != "hitless" {
+		t.Errorf("lost %d/%d, profile %q", rep.LostToDaemon, rep.LostFromDaemon, rep.Profile)
+	}
+	if rep.Rejected == 0 || rep.Bogus == 0 || rep.Stray == 0 {
+		t.Errorf("rejected %d, bogus %d, stray %d: a class was not counted", rep.Rejected, rep.Bogus, rep.Stray)
 	}
 }

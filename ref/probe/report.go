@@ -38,8 +38,13 @@ type Report struct {
 	// Stray datagrams from other addresses, reads dropped for a full
 	// queue, failed sends.
 	Stray, Overflow, SendErrors uint64
-	Events                      []Event `json:"-"`
-	drops                       []drop
+	// Rejected IKE messages from the daemon's address (bad HASH,
+	// malformed, out of place: the gateway's Reject outputs) and Bogus
+	// ESP (for SPIs the probe never had, forged, replayed): neither
+	// changed any state, neither counts as lost.
+	Rejected, Bogus int
+	Events          []Event `json:"-"`
+	drops           []drop
 }
 
 // ReportConfig is the part of the Config a report repeats.
@@ -316,8 +321,9 @@ func (rep *Report) WriteText(w io.Writer) error {
 		prof = " (profile " + rep.Profile + ")"
 	}
 	fmt.Fprintf(w, "daemon: %s%s\n", rep.Behaviour, prof)
-	if rep.Stray+rep.Overflow+rep.SendErrors > 0 {
-		fmt.Fprintf(w, "stray datagrams %d, dropped reads %d, failed sends %d\n", rep.Stray, rep.Overflow, rep.SendErrors)
+	if rep.Stray+rep.Overflow+rep.SendErrors > 0 || rep.Rejected+rep.Bogus > 0 {
+		fmt.Fprintf(w, "stray datagrams %d, dropped reads %d, failed sends %d, IKE messages rejected %d, bogus ESP %d\n",
+			rep.Stray, rep.Overflow, rep.SendErrors, rep.Rejected, rep.Bogus)
 	}
 	if rk := rep.ladderRekey(); rk != nil {
 		fmt.Fprintln(w)

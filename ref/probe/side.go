@@ -126,6 +126,9 @@ func (s *side) phase1(ctx context.Context, cfg mainmode.Config, initiator bool, 
 	for !x.Done() {
 		select {
 		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return fail(fmt.Sprintf("no answer within %v", timeout))
+			}
 			return ctx.Err()
 		case <-deadline.C:
 			return fail(fmt.Sprintf("no answer within %v", timeout))

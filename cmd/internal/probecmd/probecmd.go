@@ -35,7 +35,7 @@ const (
 )
 
 // Args is the one-line argument summary.
-const Args = "--target ADDR --psk KEY --local-ts PREFIX --remote-ts PREFIX [--rekeys N] [--rate PPS] [--rekey-by probe|daemon [--daemon-rekey 'CMD']] [--json] | target [FLAGS]"
+const Args = "--target ADDR --psk KEY --local-ts PREFIX --remote-ts PREFIX [--rekeys N] [--rate PPS] [--rekey-by probe|daemon [--daemon-rekey 'CMD'] [--hold-qm3 D]] [--json] | target [FLAGS]"
 
 // Short is the one-line description.
 const Short = "negotiate with a live IKEv1 daemon and measure what each rekey loses"
@@ -61,7 +61,8 @@ QM3" (profile install-at-qm3). --rekey-by daemon: the daemon initiates;
 --daemon-rekey 'CMD' is run for each rekey (e.g. "swanctl --rekey
 --child NAME"), else the probe waits for the daemon's own rekeys. The
 probe then answers as the hitless responder and reports whether the
-daemon's Delete overtook its QM3.
+daemon's Delete overtook its QM3; --hold-qm3 D holds each QM3 back D so
+that a Delete sent right behind it does.
 
 "hitless probe target" answers as a daemon would, with the reference
 gateway in --profile: use it to try the probe, or as a known peer.
@@ -92,8 +93,8 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.pskFile, "psk-file", "", "read the pre-shared key from `file` (first line)")
 	fs.StringVar(&c.localTS, "local-ts", "", "local traffic selector, an IPv4 prefix (probes come from its address)")
 	fs.StringVar(&c.remoteTS, "remote-ts", "", "remote traffic selector (probes go to its address)")
-	fs.IntVar(&c.port, "port", 500, "local IKE port")
-	fs.IntVar(&c.nattPort, "natt-port", 4500, "local NAT-T port")
+	fs.IntVar(&c.port, "port", 500, "local IKE port (0: any)")
+	fs.IntVar(&c.nattPort, "natt-port", 4500, "local NAT-T port (0: any)")
 	fs.IntVar(&c.peerPort, "peer-port", 500, "the other side's IKE port")
 	fs.IntVar(&c.peerNATTPort, "peer-natt-port", 4500, "the other side's NAT-T port")
 	fs.StringVar(&c.profile, "profile", "hitless", "install profile of the local gateway")
@@ -138,9 +139,14 @@ func (c *common) resolve() (*resolved, string) {
 	if r.profile, err = quickmode.ParseProfile(c.profile); err != nil {
 		return nil, fmt.Sprintf("--profile: %v", err)
 	}
-	for _, p := range []int{c.port, c.nattPort, c.peerPort, c.peerNATTPort} {
+	for _, p := range []int{c.port, c.nattPort} {
+		if p < 0 || p > 65535 {
+			return nil, fmt.Sprintf("port %d outside 0..65535", p)
+		}
+	}
+	for _, p := range []int{c.peerPort, c.peerNATTPort} {
 		if p <= 0 || p > 65535 {
-			return nil, fmt.Sprintf("port %d outside 1..65535", p)
+			return nil, fmt.Sprintf("peer port %d outside 1..65535", p)
 		}
 	}
 	if c.local != "" {
@@ -197,6 +203,7 @@ func Command(ctx context.Context, stdout, stderr io.Writer, args []string) int {
 	warmup := fs.Duration("warmup", time.Second, "probing before the first rekey")
 	qm3 := fs.Duration("qm3-delay", 200*time.Millisecond, "with --rekey-by probe: hold QM3 back this long while sending on the new SA")
 	by := fs.String("rekey-by", "probe", "who initiates the rekeys: probe or daemon")
+	holdQM3 := fs.Duration("hold-qm3", 0, "with --rekey-by daemon: hold the daemon's QM3 back this long, so that a Delete sent behind it overtakes it")
 	daemonRekey := fs.String("daemon-rekey", "", "with --rekey-by daemon: run `CMD` to make the daemon rekey (else wait for its own rekeys)")
 	timeout := fs.Duration("timeout", 0, "bound on the whole run (0: from the other flags)")
 	asJSON := fs.Bool("json", false, "write the report as JSON")
@@ -220,11 +227,11 @@ func Command(ctx context.Context, stdout, stderr io.Writer, args []string) int {
 		return ExitUsage
 	}
 	cfg := probe.Config{Local: r.local, PSK: r.psk, LocalTS: r.localTS, RemoteTS: r.remoteTS, Rekeys: *rekeys, Rate: *rate,
-		Size: *size, Interval: *interval, Warmup: *warmup, QM3Delay: *qm3, Profile: r.profile, Timeout: *timeout}
+		Size: *size, Interval: *interval, Warmup: *warmup, QM3Delay: *qm3, HoldQM3: *holdQM3, Profile: r.profile, Timeout: *timeout}
 	switch *by {
 	case "probe":
-		if *daemonRekey != "" {
-			fmt.Fprintln(stderr, "hitless probe: --daemon-rekey needs --rekey-by daemon")
+		if *daemonRekey != "" || *holdQM3 != 0 {
+			fmt.Fprintln(stderr, "hitless probe: --daemon-rekey and --hold-qm3 need --rekey-by daemon")
 			return ExitUsage
 		}
 	case "daemon":
@@ -250,6 +257,11 @@ func Command(ctx context.Context, stdout, stderr io.Writer, args []string) int {
 	if err := r.open(); err != nil {
 		fmt.Fprintf(stderr, "hitless probe: %v\n", err)
 		return ExitRun
+	}
+	cfg.Local = r.local
+	if err := cfg.Check(); err != nil {
+		fmt.Fprintf(stderr, "hitless probe: %v\n", err)
+		return ExitUsage
 	}
 	if err := r.bind(c.port, c.nattPort); err != nil {
 		fmt.Fprintf(stderr, "hitless probe: %v\n", err)
