@@ -90,27 +90,13 @@ func fuzzPeer() (extpair.Spec, error) {
 		served = v // for the test of the target's teeth
 	}
 	spec.Command = []string{exe}
-	spec.Process.Env = []string{serveEnv + "=" + served}
+	spec.Process.Env = []string{gateway.ServeEnv + "=" + served}
 	return spec, nil
 }
 
-// serveEnv makes the test binary serve the reference in a profile.
-const serveEnv = "HITLESS_SERVE_PROFILE"
-
 // TestMain lets the test binary be FuzzPeerProperties's default shim.
 func TestMain(m *testing.M) {
-	if name := os.Getenv(serveEnv); name != "" {
-		p, err := quickmode.ParseProfile(name)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(2)
-		}
-		if err := adapter.Serve(os.Stdin, os.Stdout, gateway.Serve(gateway.ServeOptions{Profile: p})); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
+	gateway.ServeFromEnv()
 	os.Exit(m.Run())
 }
 

@@ -1,7 +1,6 @@
 package extpair_test
 
 import (
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -19,18 +18,7 @@ import (
 // set it serves the reference gateway in that profile over stdin/stdout,
 // as `hitless peer serve` does.
 func TestMain(m *testing.M) {
-	if name := os.Getenv("HITLESS_SERVE_PROFILE"); name != "" {
-		p, err := quickmode.ParseProfile(name)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(2)
-		}
-		if err := adapter.Serve(os.Stdin, os.Stdout, gateway.Serve(gateway.ServeOptions{Profile: p})); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
+	gateway.ServeFromEnv()
 	os.Exit(m.Run())
 }
 
@@ -41,7 +29,7 @@ func served(t *testing.T, p quickmode.Profile, ends extpair.Ends) *extpair.Pair 
 		t.Fatal(err)
 	}
 	x := extpair.New(extpair.Spec{Command: []string{exe}, Ends: ends, Against: p,
-		Process: adapter.Options{Env: []string{"HITLESS_SERVE_PROFILE=" + p.Name}}})
+		Process: adapter.Options{Env: []string{gateway.ServeEnv + "=" + p.Name}}})
 	t.Cleanup(x.Close)
 	return x
 }

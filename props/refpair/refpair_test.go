@@ -167,12 +167,7 @@ func TestQM3LossNeedsRetransmit(t *testing.T) {
 		}
 		m.Send(props.SideB, 0)
 		m.Settle()
-		var p1 int
-		for _, v := range m.Violations() {
-			if v.Property == props.NoDrop {
-				p1++
-			}
-		}
+		p1 := count(m.Violations(), props.NoDrop)
 		if !c.lossy && len(m.Violations()) != 0 || c.lossy && p1 == 0 {
 			t.Errorf("%s, responder retransmit %v: violations %v\n%s", c.profile.Name, c.retransmit, m.Violations(), ladder.Ladder(m.Trace()))
 		}
@@ -204,16 +199,22 @@ func TestDeleteOvertakesQM3(t *testing.T) {
 		m.Deliver(1) // the Delete overtakes QM3
 		m.Send(props.SideB, 0)
 		m.Settle()
-		var p1 int
-		for _, v := range m.Violations() {
-			if v.Property == props.NoDrop {
-				p1++
-			}
-		}
+		p1 := count(m.Violations(), props.NoDrop)
 		if !c.lossy && len(m.Violations()) != 0 || c.lossy && p1 == 0 {
 			t.Errorf("%s: violations %v\n%s", c.profile.Name, m.Violations(), ladder.Ladder(m.Trace()))
 		}
 	}
+}
+
+// count is how many of vs are of property p.
+func count(vs []props.Violation, p props.PropertyID) int {
+	n := 0
+	for _, v := range vs {
+		if v.Property == p {
+			n++
+		}
+	}
+	return n
 }
 
 // TestMain fixes rapid's seed unless -rapid.seed is given (see rapidseed).

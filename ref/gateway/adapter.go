@@ -5,6 +5,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/netip"
+	"os"
 
 	"github.com/hitless-ike/hitless/ref/dh"
 	"github.com/hitless-ike/hitless/ref/ikecrypto"
@@ -252,4 +253,31 @@ func Serve(o ServeOptions) adapter.Factory {
 		}
 		return adapter.Session{Peer: g, Implementation: "hitless reference gateway (" + o.Profile.Name + ")", Limits: Limits(&cfg)}, nil
 	}
+}
+
+// ServeEnv names the environment variable with which a test binary
+// becomes a shim: see ServeFromEnv.
+const ServeEnv = "HITLESS_SERVE_PROFILE"
+
+// ServeFromEnv lets a test binary be the shim of its own tests: when
+// ServeEnv names a profile, it serves the reference gateway in that
+// profile over stdin and stdout, as `hitless peer serve` does, and exits
+// (status 2 for an unknown profile, 1 if serving failed); otherwise it
+// returns. Call it first in TestMain, and start the binary
+// (os.Executable) with ServeEnv=NAME as the shim.
+func ServeFromEnv() {
+	name := os.Getenv(ServeEnv)
+	if name == "" {
+		return
+	}
+	p, err := quickmode.ParseProfile(name)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	if err := adapter.Serve(os.Stdin, os.Stdout, Serve(ServeOptions{Profile: p})); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(0)
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -22,18 +21,7 @@ import (
 // set it serves the reference gateway in that profile over stdin/stdout,
 // as `hitless peer serve` does.
 func TestMain(m *testing.M) {
-	if name := os.Getenv("HITLESS_SERVE_PROFILE"); name != "" {
-		p, err := quickmode.ParseProfile(name)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(2)
-		}
-		if err := adapter.Serve(os.Stdin, os.Stdout, gateway.Serve(gateway.ServeOptions{Profile: p})); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
+	gateway.ServeFromEnv()
 	os.Exit(m.Run())
 }
 
@@ -81,7 +69,7 @@ func TestPeerMatchesInProcess(t *testing.T) {
 			sc := peerScenario()
 			sc.Profiles = c.ref
 			st := &extpair.Starter{Command: []string{self(t)}, Ends: c.ends,
-				Process: adapter.Options{Env: []string{"HITLESS_SERVE_PROFILE=" + c.served.Name}}}
+				Process: adapter.Options{Env: []string{gateway.ServeEnv + "=" + c.served.Name}}}
 			got, err := Run(context.Background(), Options{Scenario: sc, Peer: st})
 			if err != nil {
 				t.Fatalf("--peer: %v (stderr %q)", err, st.Stderr())
