@@ -397,8 +397,13 @@ func (p *Process) roundTrip(req Request) (*Reply, error) {
 	// A fresh Reply: decoding into a used one would keep fields that
 	// this line lacks.
 	r := &Reply{}
-	if err := json.Unmarshal(line, r); err != nil {
-		return nil, p.fail(req.Type, fmt.Errorf("%w: %v: %q", ErrMalformed, err, clip(line)))
+	if !decodeReply(line, r) {
+		// Outside the fast path's subset: encoding/json decides, and
+		// words the error.
+		r = &Reply{}
+		if err := json.Unmarshal(line, r); err != nil {
+			return nil, p.fail(req.Type, fmt.Errorf("%w: %v: %q", ErrMalformed, err, clip(line)))
+		}
 	}
 	if r.ID != req.ID {
 		return nil, p.fail(req.Type, fmt.Errorf("%w: reply id %d to request %d", ErrOutOfOrder, r.ID, req.ID))
@@ -513,8 +518,14 @@ func (p *Process) exitStatus() string {
 	}
 }
 
-func marshalLine(dst []byte, v any) ([]byte, error) {
-	b, err := json.Marshal(v)
+func marshalLine(dst []byte, req *Request) ([]byte, error) {
+	if b, ok := appendRequest(dst, req); ok {
+		if n := len(b) - len(dst); n > MaxLine {
+			return dst, fmt.Errorf("adapter: request of %d bytes exceeds %d", n, MaxLine)
+		}
+		return append(b, '\n'), nil
+	}
+	b, err := json.Marshal(req)
 	if err != nil {
 		return dst, err
 	}
