@@ -57,6 +57,7 @@ type server struct {
 	w     *bufio.Writer
 	f     Factory
 	buf   []byte
+	out   []byte // the reply line, reused
 	sess  *Session
 	flows int
 	last  time.Duration
@@ -78,8 +79,13 @@ func errorReply(id uint64, code, msg string) *Reply {
 
 func (s *server) handle(line []byte) *Reply {
 	var env envelope
-	if err := json.Unmarshal(line, &env); err != nil {
-		return errorReply(0, CodeBadRequest, "not a request object: "+err.Error())
+	var in peer.Input
+	fast := decodeRequest(line, &env, &in)
+	if !fast {
+		env = envelope{}
+		if err := json.Unmarshal(line, &env); err != nil {
+			return errorReply(0, CodeBadRequest, "not a request object: "+err.Error())
+		}
 	}
 	switch env.Type {
 	case TypeInit:
@@ -102,9 +108,11 @@ func (s *server) handle(line []byte) *Reply {
 	if len(env.Input) == 0 {
 		return errorReply(env.ID, CodeBadRequest, "step without input")
 	}
-	var in peer.Input
-	if err := json.Unmarshal(env.Input, &in); err != nil {
-		return errorReply(env.ID, CodeBadRequest, "input: "+err.Error())
+	if !fast {
+		in = peer.Input{}
+		if err := json.Unmarshal(env.Input, &in); err != nil {
+			return errorReply(env.ID, CodeBadRequest, "input: "+err.Error())
+		}
 	}
 	if err := s.checkInput(&in); err != nil {
 		return err.withID(env.ID)
@@ -194,9 +202,17 @@ func (s *server) readLine() (line []byte, tooLong bool, err error) {
 }
 
 func (s *server) write(r *Reply) error {
-	b, err := json.Marshal(r)
-	if err != nil {
-		b, _ = json.Marshal(errorReply(r.ID, CodeInternal, err.Error()))
+	b, ok := appendReply(s.out[:0], r)
+	if ok {
+		if cap(b) <= 64<<10 {
+			s.out = b // keep a buffer for the usual replies only
+		}
+	} else {
+		var err error
+		b, err = json.Marshal(r)
+		if err != nil {
+			b, _ = json.Marshal(errorReply(r.ID, CodeInternal, err.Error()))
+		}
 	}
 	if len(b) > MaxLine {
 		b, _ = json.Marshal(errorReply(r.ID, CodeInternal, fmt.Sprintf("reply of %d bytes over the %d limit", len(b), MaxLine)))
