@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/hex"
-	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -13,10 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
-
+	"github.com/hitless-ike/hitless/corpus/capture"
 	"github.com/hitless-ike/hitless/ref/isakmp"
 )
 
@@ -36,35 +32,18 @@ type ikeMsg struct {
 	h             isakmp.Header
 }
 
-// readIKE returns the ISAKMP messages of a capture in order.
+// readIKE returns the ISAKMP messages of a capture in order, read with
+// the project's capture reader.
 func readIKE(t *testing.T, path string) []ikeMsg {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := pcapgo.NewNgReader(f, pcapgo.DefaultNgReaderOptions)
+	ds, err := capture.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []ikeMsg
-	for {
-		data, _, err := r.ReadPacketData()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		pkt := gopacket.NewPacket(data, r.LinkType(), gopacket.Default)
-		ip, _ := pkt.Layer(layers.LayerTypeIPv4).(*layers.IPv4)
-		udp, _ := pkt.Layer(layers.LayerTypeUDP).(*layers.UDP)
-		if ip == nil || udp == nil {
-			continue
-		}
-		b := udp.Payload
-		natt := udp.SrcPort == 4500 || udp.DstPort == 4500
+	for _, d := range ds {
+		b := d.Payload
+		natt := d.Src.Port() == 4500 || d.Dst.Port() == 4500
 		if natt {
 			k, ike, err := isakmp.ClassifyUDP4500(b)
 			if err != nil || k != isakmp.KindIKE {
@@ -76,7 +55,7 @@ func readIKE(t *testing.T, path string) []ikeMsg {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, ikeMsg{fromInitiator: ip.SrcIP.String() == "10.99.0.1", port4500: natt, b: bytes.Clone(b), h: h})
+		out = append(out, ikeMsg{fromInitiator: d.Src.Addr().String() == "10.99.0.1", port4500: natt, b: bytes.Clone(b), h: h})
 	}
 	return out
 }
