@@ -27,24 +27,30 @@ type Report struct {
 	// Before counts the probes sent before the first SA (queued by the
 	// acquire, or dropped when its queue was full) and those of them
 	// unanswered.
-	Before, BeforeLost int
-	Rekeys             []*Rekey `json:"rekeys"`
+	Before     int      `json:"before"`
+	BeforeLost int      `json:"before_lost"`
+	Rekeys     []*Rekey `json:"rekeys"`
 	// Totals over the rekey windows.
-	Sent, LostToDaemon, LostFromDaemon int
+	Sent           int `json:"sent"`
+	LostToDaemon   int `json:"lost_to_daemon"`
+	LostFromDaemon int `json:"lost_from_daemon"`
 	// Behaviour is the inferred install timing of the daemon, and
 	// Profile the reference profile it matches ("" if none).
 	Behaviour string `json:"behaviour"`
 	Profile   string `json:"profile,omitempty"`
 	// Stray datagrams from other addresses, reads dropped for a full
 	// queue, failed sends.
-	Stray, Overflow, SendErrors uint64
+	Stray      uint64 `json:"stray"`
+	Overflow   uint64 `json:"overflow"`
+	SendErrors uint64 `json:"send_errors"`
 	// Rejected IKE messages from the daemon's address (bad HASH,
 	// malformed, out of place: the gateway's Reject outputs) and Bogus
 	// ESP (for SPIs the probe never had, forged, replayed): neither
 	// changed any state, neither counts as lost.
-	Rejected, Bogus int
-	Events          []Event `json:"-"`
-	drops           []drop
+	Rejected int     `json:"rejected"`
+	Bogus    int     `json:"bogus"`
+	Events   []Event `json:"-"`
+	drops    []drop
 }
 
 // ReportConfig is the part of the Config a report repeats.
@@ -73,33 +79,40 @@ type Rekey struct {
 	MessageID uint32 `json:"message_id"`
 	// Start is when the probe asked for it, or received the daemon's
 	// QM1; QM1, QM2 and QM3 when the probe sent or received them.
-	Start, QM1, QM2, QM3 time.Duration
+	Start time.Duration `json:"start_ns"`
+	QM1   time.Duration `json:"qm1_ns"`
+	QM2   time.Duration `json:"qm2_ns"`
+	QM3   time.Duration `json:"qm3_ns"`
 	// QM3Arrived is when the daemon's QM3 reached the probe; QM3 is
 	// when the probe's gateway took it (later by Config.HoldQM3).
-	QM3Arrived time.Duration
-	Completed  bool   `json:"completed"`
-	Failed     string `json:"failed,omitempty"`
+	QM3Arrived time.Duration `json:"qm3_arrived_ns"`
+	Completed  bool          `json:"completed"`
+	Failed     string        `json:"failed,omitempty"`
 	// The new pair: the probe's inbound SPI (the daemon sends on it) and
 	// outbound SPI; when the probe activated its new outbound SA; when
 	// the first ESP went out on it and when the daemon's first ESP on the
 	// new inbound SA arrived.
-	NewInSPI, NewOutSPI uint32
-	Activated           time.Duration
-	FirstOut, FirstIn   time.Duration
+	NewInSPI  uint32        `json:"new_in_spi"`
+	NewOutSPI uint32        `json:"new_out_spi"`
+	Activated time.Duration `json:"activated_ns"`
+	FirstOut  time.Duration `json:"first_out_ns"`
+	FirstIn   time.Duration `json:"first_in_ns"`
 	// DeleteAt is when the daemon's Delete of the old pair arrived;
 	// DeleteBeforeQM3: it arrived while its QM3 had not.
-	DeleteAt        time.Duration
-	DeleteBeforeQM3 bool `json:"delete_before_qm3"`
+	DeleteAt        time.Duration `json:"delete_ns"`
+	DeleteBeforeQM3 bool          `json:"delete_before_qm3"`
 	// The window of probes counted for this rekey, and what they lost.
-	From, To       time.Duration
-	Sent           int `json:"sent"`
-	LostToDaemon   int `json:"lost_to_daemon"`
-	LostFromDaemon int `json:"lost_from_daemon"`
-	DroppedOut     int `json:"dropped_out"` // by the probe, outbound (lack of an active SA)
+	From           time.Duration `json:"from_ns"`
+	To             time.Duration `json:"to_ns"`
+	Sent           int           `json:"sent"`
+	LostToDaemon   int           `json:"lost_to_daemon"`
+	LostFromDaemon int           `json:"lost_from_daemon"`
+	DroppedOut     int           `json:"dropped_out"` // by the probe, outbound (lack of an active SA)
 	// EarlySent and EarlyLost: probes sent on the new SA before QM3 left
 	// (probe-initiated rekeys).
-	EarlySent, EarlyLost int
-	Inferred             string `json:"inferred"`
+	EarlySent int    `json:"early_sent"`
+	EarlyLost int    `json:"early_lost"`
+	Inferred  string `json:"inferred"`
 }
 
 // Event is one datagram on the wire (runs of ESP on one SPI folded).
