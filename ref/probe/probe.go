@@ -631,7 +631,7 @@ func (r *recorder) holdQM3(in *peer.Input, outs []peer.Output) time.Duration {
 	}
 	for _, o := range outs {
 		if o.Kind == peer.Exchange && o.ExchangeEvent == peer.Completed && o.Role == "initiator" {
-			if rk := r.qmOpen[o.MessageID]; rk != nil || r.isRekey(o.MessageID) {
+			if r.isRekey(o.MessageID) {
 				return r.cfg.QM3Delay
 			}
 		}

@@ -138,7 +138,7 @@ type targetActor struct {
 	s       *side
 	ctx     context.Context
 	replies [][]byte
-	pending atomicCounter
+	pending atomic.Int64
 }
 
 func (a *targetActor) next() (time.Time, bool) {
@@ -179,5 +179,3 @@ func (a *targetActor) flush() {
 		a.s.step(peer.Input{Kind: peer.Send, Flow: 0, Packet: r})
 	}
 }
-
-type atomicCounter = atomic.Int64

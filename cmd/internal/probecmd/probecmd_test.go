@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -73,7 +74,7 @@ func TestProbeAgainstTarget(t *testing.T) {
 		code    int
 	}{{"install-at-qm3", ExitLoss}, {"hitless", ExitOK}} {
 		tport, pport := 25500+10*i, 25600+10*i
-		port := func(p int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + itoa(p)) }
+		port := strconv.Itoa
 		common := []string{"--psk", "cmd-test-psk"}
 		ctx, cancel := context.WithCancel(context.Background())
 		var wg sync.WaitGroup
@@ -121,13 +122,4 @@ func TestNoDaemon(t *testing.T) {
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("took %v", d)
 	}
-}
-
-func itoa(n int) string {
-	var b []byte
-	for n > 0 || len(b) == 0 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-		n /= 10
-	}
-	return string(b)
 }
