@@ -32,7 +32,7 @@ func TestStrongSwanKnownAnswers(t *testing.T) {
 func (r *run) bothLogs(t *testing.T, what, name string, got []byte) {
 	t.Helper()
 	for side, l := range r.logs {
-		if !l.contains(name, got) {
+		if !l.Contains(name, got) {
 			t.Errorf("%s: computed %x not in %s log as %q", what, got, side, name)
 		}
 	}
@@ -42,7 +42,7 @@ func (r *run) bothLogs(t *testing.T, what, name string, got []byte) {
 func (r *run) firstInBoth(t *testing.T, name string, got []byte) {
 	t.Helper()
 	for side, l := range r.logs {
-		want := l.first(name)
+		want := l.First(name)
 		if want == nil {
 			t.Errorf("%s log has no %q", side, name)
 		} else if !bytes.Equal(got, want) {
@@ -69,13 +69,13 @@ func checkRun(t *testing.T, r *run) {
 
 	var k *phase1
 	for side, l := range r.logs {
-		gxy := l.first("shared Diffie Hellman secret")
+		gxy := l.First("shared Diffie Hellman secret")
 		if len(gxy) != 256 {
 			t.Fatalf("%s: no 256-byte phase-1 DH secret", side)
 		}
 		k = sa.derive(t, gxy)
 		for name, v := range map[string][]byte{"SKEYID_d": k.keys.SKEYIDd, "SKEYID_a": k.keys.SKEYIDa, "SKEYID_e": k.keys.SKEYIDe} {
-			if want := l.first(name); !bytes.Equal(v, want) {
+			if want := l.First(name); !bytes.Equal(v, want) {
 				t.Errorf("%s: %s computed %x, logged %x", side, name, v, want)
 			}
 		}
@@ -148,7 +148,7 @@ func checkPhase2(t *testing.T, r *run, k *phase1, msgs []decrypted) {
 		// the derived one first, then the chained ones.
 		r.bothLogs(t, fmt.Sprintf("M-ID %d IV", m.MessageID), ivName, iv.Bytes())
 		inSome := func(name string, v []byte) bool {
-			return r.logs["initiator"].contains(name, v) || r.logs["responder"].contains(name, v)
+			return r.logs["initiator"].Contains(name, v) || r.logs["responder"].Contains(name, v)
 		}
 
 		ps, end, err := walkPayloads(pt, m.NextPayload)

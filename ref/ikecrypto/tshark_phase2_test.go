@@ -116,7 +116,7 @@ func checkDiffDetects(t *testing.T, ours []decrypted) {
 func decryptIKESA(t *testing.T, r *run) []decrypted {
 	t.Helper()
 	sa := firstIKESA(t, r)
-	return sa.decrypt(t, sa.derive(t, r.logs["initiator"].first("shared Diffie Hellman secret")))
+	return sa.decrypt(t, sa.derive(t, r.logs["initiator"].First("shared Diffie Hellman secret")))
 }
 
 // lines reduces our decryption of m, parsed by ref/isakmp, to the lines

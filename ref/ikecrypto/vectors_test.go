@@ -1,144 +1,28 @@
 package ikecrypto
 
 // Test helpers for the strongSwan 5.9.8 known-answer material in
-// corpus/captures/strongswan-5.9.8: a charon log reader (readCharonLog), and an
+// corpus/captures/strongswan-5.9.8: the charon log reader (corpus/charonlog), and an
 // ISAKMP message extractor over the shared capture reader. Every expected value in the tests is computed by
 // this package and compared with what strongSwan logged or sent. Payload
 // walking uses ref/isakmp.
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/hitless-ike/hitless/corpus/capture"
+	"github.com/hitless-ike/hitless/corpus/charonlog"
 	"github.com/hitless-ike/hitless/ref/isakmp"
 )
 
 const vectorsDir = "../../corpus/captures/strongswan-5.9.8"
-
-// logEntry is one binary value charon logged at level 4:
-//
-//	HH:MM:SS TT[GRP] <conn|n> NAME => N bytes @ 0xADDR
-//	HH:MM:SS TT[GRP] <conn|n>    0: XX XX ... (up to 16 bytes)  ascii
-type logEntry struct {
-	Name string
-	Line int // 1-based line of the "=>" header
-	Data []byte
-}
-
-// charonLog is the ordered list of binary values in one charon log.
-type charonLog []logEntry
-
-var (
-	logHeaderRE = regexp.MustCompile(`^\S+ (\d+\[\w+\]) (?:<[^>]*> )?(.+) => (\d+) bytes @ 0x[0-9a-fA-F]+$`)
-	logDumpRE   = regexp.MustCompile(`^\S+ (\d+\[\w+\]) (?:<[^>]*> )?\s*(\d+): (.*)$`)
-)
-
-// readCharonLog parses every "NAME => N bytes @ ADDR" entry and its hex-dump
-// lines. Dump lines are matched to their header by thread and group, since
-// charon threads may interleave; a short or malformed dump is an error.
-func readCharonLog(path string) (charonLog, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	type pending struct {
-		idx  int
-		want int
-	}
-	var (
-		out  charonLog
-		open = map[string]*pending{}
-		sc   = bufio.NewScanner(f)
-		line int
-	)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		line++
-		s := sc.Text()
-		if m := logHeaderRE.FindStringSubmatch(s); m != nil {
-			if p := open[m[1]]; p != nil && len(out[p.idx].Data) != p.want {
-				return nil, fmt.Errorf("%s:%d: %q cut short", path, out[p.idx].Line, out[p.idx].Name)
-			}
-			n, err := strconv.Atoi(m[3])
-			if err != nil || n > 1<<20 {
-				return nil, fmt.Errorf("%s:%d: bad length %q", path, line, m[3])
-			}
-			out = append(out, logEntry{Name: m[2], Line: line, Data: make([]byte, 0, n)})
-			open[m[1]] = &pending{idx: len(out) - 1, want: n}
-			if n == 0 {
-				delete(open, m[1])
-			}
-			continue
-		}
-		m := logDumpRE.FindStringSubmatch(s)
-		if m == nil {
-			continue
-		}
-		p := open[m[1]]
-		if p == nil {
-			continue
-		}
-		e := &out[p.idx]
-		off, _ := strconv.Atoi(m[2])
-		if off != len(e.Data) {
-			return nil, fmt.Errorf("%s:%d: offset %d, expected %d", path, line, off, len(e.Data))
-		}
-		n := min(16, p.want-len(e.Data))
-		fields := strings.Fields(m[3])
-		if len(fields) < n {
-			return nil, fmt.Errorf("%s:%d: %d hex bytes, expected %d", path, line, len(fields), n)
-		}
-		for _, h := range fields[:n] {
-			b, err := hex.DecodeString(h)
-			if err != nil || len(b) != 1 {
-				return nil, fmt.Errorf("%s:%d: bad hex byte %q", path, line, h)
-			}
-			e.Data = append(e.Data, b[0])
-		}
-		if len(e.Data) == p.want {
-			delete(open, m[1])
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
-	for _, p := range open {
-		return nil, fmt.Errorf("%s:%d: %q cut short", path, out[p.idx].Line, out[p.idx].Name)
-	}
-	return out, nil
-}
-
-// first returns the first value logged under name, or nil.
-func (l charonLog) first(name string) []byte {
-	for _, e := range l {
-		if e.Name == name {
-			return e.Data
-		}
-	}
-	return nil
-}
-
-// contains reports whether v was logged under name.
-func (l charonLog) contains(name string, v []byte) bool {
-	for _, e := range l {
-		if e.Name == name && bytes.Equal(e.Data, v) {
-			return true
-		}
-	}
-	return false
-}
 
 // ikeMsg is one ISAKMP message from a capture.
 type ikeMsg struct {
@@ -293,7 +177,7 @@ func readDecryptionTable(path string) (map[string][]byte, error) {
 // run is one capture directory with its logs.
 type run struct {
 	msgs     []ikeMsg
-	logs     map[string]charonLog // "initiator", "responder"
+	logs     map[string]charonlog.Log // "initiator", "responder"
 	espSA    map[uint32]espSA
 	decTable map[string][]byte
 }
@@ -301,13 +185,13 @@ type run struct {
 func loadRun(t testing.TB, name string) *run {
 	t.Helper()
 	dir := filepath.Join(vectorsDir, name)
-	r := &run{logs: map[string]charonLog{}}
+	r := &run{logs: map[string]charonlog.Log{}}
 	var err error
 	if r.msgs, err = readIKE(filepath.Join(dir, "capture.pcap")); err != nil {
 		t.Fatal(err)
 	}
 	for _, side := range []string{"initiator", "responder"} {
-		l, err := readCharonLog(filepath.Join(dir, "charon-"+side+".log"))
+		l, err := charonlog.Read(filepath.Join(dir, "charon-"+side+".log"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -455,39 +339,4 @@ func (sa *ikeSA) decrypt(t *testing.T, k *phase1) []decrypted {
 		first[string(m.Raw)] = out[len(out)-1]
 	}
 	return out
-}
-
-func TestReadCharonLog(t *testing.T) {
-	// Input classes: well-formed multi-line dump, interleaved threads,
-	// truncated dump (error), bad hex (error).
-	dir := t.TempDir()
-	write := func(name, s string) string {
-		p := filepath.Join(dir, strings.ReplaceAll(name, " ", "_"))
-		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	good := write("good", ""+
-		"13:05:36 02[IKE] <v1|1> X => 18 bytes @ 0x1\n"+
-		"13:05:36 07[IKE] <v1|1> Y => 1 bytes @ 0x2\n"+
-		"13:05:36 02[IKE] <v1|1>    0: 00 01 02 03 04 05 06 07 08 09 0A 0B 0C 0D 0E 0F  ................\n"+
-		"13:05:36 07[IKE] <v1|1>    0: FF                                               .\n"+
-		"13:05:36 02[IKE] <v1|1>   16: 10 11                                            AB CD\n")
-	l, err := readCharonLog(good)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17}
-	if !bytes.Equal(l.first("X"), want) || !bytes.Equal(l.first("Y"), []byte{0xff}) {
-		t.Fatalf("got %x / %x", l.first("X"), l.first("Y"))
-	}
-	for name, s := range map[string]string{
-		"truncated": "13:05:36 02[IKE] <v1|1> X => 18 bytes @ 0x1\n13:05:36 02[IKE] <v1|1>    0: 00 01\n",
-		"bad hex":   "13:05:36 02[IKE] <v1|1> X => 2 bytes @ 0x1\n13:05:36 02[IKE] <v1|1>    0: 0G 01\n",
-	} {
-		if _, err := readCharonLog(write(name, s)); err == nil {
-			t.Errorf("%s: no error", name)
-		}
-	}
 }

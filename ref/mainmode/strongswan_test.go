@@ -1,22 +1,21 @@
 package mainmode
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/hex"
 	"net/netip"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/hitless-ike/hitless/corpus/capture"
+	"github.com/hitless-ike/hitless/corpus/charonlog"
 	"github.com/hitless-ike/hitless/ref/isakmp"
 )
 
-// Known answers from strongSwan 5.9.8 (testdata/ORIGIN.md): the recorded
+// Known answers from strongSwan 5.9.8 (the recorded runs under
+// corpus/captures/strongswan-5.9.8, see its ORIGIN.md): the recorded
 // Main Mode goes through VerifyTranscript, i.e. the parsing, proposal
 // choice, NAT detection, key derivation, decryption and hash checks of
 // Receive, with g^xy from the log as the only value not on the wire.
@@ -87,43 +86,18 @@ func mainMode(t *testing.T, msgs []ikeMsg) (mm [6]ikeMsg) {
 	return mm
 }
 
-var dumpLine = regexp.MustCompile(`>\s+\d+: ((?:[0-9A-F]{2} )+)`)
-
-// logSecret returns the nth (from 0) hex dump called name in a charon log.
+// logSecret returns the nth (from 0) value charon logged as name.
 func logSecret(t *testing.T, path, name string, nth int) []byte {
 	t.Helper()
-	f, err := os.Open(path)
+	l, err := charonlog.Read(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	var out []byte
-	want := -1
-	for s.Scan() {
-		l := s.Text()
-		if want < 0 {
-			if i := strings.Index(l, "> "+name+" => "); i >= 0 {
-				if nth--; nth < 0 {
-					want, _ = strconv.Atoi(strings.Fields(l[i+len(name)+6:])[0])
-				}
-			}
-			continue
-		}
-		m := dumpLine.FindStringSubmatch(l)
-		if m == nil {
-			break
-		}
-		h, _ := hex.DecodeString(strings.ReplaceAll(m[1], " ", ""))
-		out = append(out, h...)
-		if len(out) >= want {
-			break
-		}
-	}
-	if want < 0 || len(out) != want {
+	v := l.Nth(name, nth)
+	if v == nil {
 		t.Fatalf("%s #%d not found in %s", name, nth, path)
 	}
-	return out
+	return v
 }
 
 func TestStrongSwanKnownAnswers(t *testing.T) {
@@ -131,7 +105,9 @@ func TestStrongSwanKnownAnswers(t *testing.T) {
 		dir   string
 		float bool
 	}{{"fakesa", false}, {"libipsec", true}} {
-		t.Run(run.dir, func(t *testing.T) { strongSwanRun(t, filepath.Join("testdata", run.dir), run.float) })
+		t.Run(run.dir, func(t *testing.T) {
+			strongSwanRun(t, filepath.Join("..", "..", "corpus", "captures", "strongswan-5.9.8", run.dir), run.float)
+		})
 	}
 }
 

@@ -217,7 +217,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	s.observe = r.observe
-	s.onSend = r.sent
+	s.onSend = func(at time.Duration, d peer.Datagram) { r.wireEvent(at, true, d) }
 	if !cfg.DaemonInitiates && cfg.QM3Delay > 0 {
 		s.holdIKE = r.holdQM3
 	}
@@ -371,7 +371,7 @@ func (r *recorder) startRekey(now time.Time) {
 // observe records what the probe's gateway did.
 func (r *recorder) observe(at time.Duration, in *peer.Input, outs []peer.Output) {
 	if in.Kind == peer.Receive {
-		r.received(at, in.Datagram)
+		r.wireEvent(at, false, in.Datagram)
 	}
 	var deleted []uint32 // message IDs of the pairs a Delete from the daemon removed
 	for i := range outs {
@@ -510,17 +510,8 @@ func (r *recorder) deleteReceived(at time.Duration, mid uint32) {
 	}
 }
 
-// received logs a datagram from the daemon for the ladder and the first
-// ESP on each SPI.
-func (r *recorder) received(at time.Duration, d peer.Datagram) {
-	r.wireEvent(at, false, d)
-}
-
-// sent logs a datagram the probe sent.
-func (r *recorder) sent(at time.Duration, d peer.Datagram) {
-	r.wireEvent(at, true, d)
-}
-
+// wireEvent logs a datagram sent by the probe (out) or received from the
+// daemon, for the ladder, the first ESP on each SPI and the QM3 times.
 func (r *recorder) wireEvent(at time.Duration, out bool, d peer.Datagram) {
 	e := Event{At: at, Out: out}
 	if d.IsIKE() {

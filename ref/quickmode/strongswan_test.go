@@ -1,7 +1,6 @@
 package quickmode
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/hex"
 	"fmt"
@@ -9,8 +8,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -18,6 +15,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 
+	"github.com/hitless-ike/hitless/corpus/charonlog"
 	"github.com/hitless-ike/hitless/ref/dh"
 	"github.com/hitless-ike/hitless/ref/ikecrypto"
 	"github.com/hitless-ike/hitless/ref/isakmp"
@@ -80,44 +78,18 @@ func readIKE(t *testing.T, path string) []ikeMsg {
 	return out
 }
 
-var dumpLine = regexp.MustCompile(`>\s+\d+: ((?:[0-9A-F]{2} )+)`)
-
-// logSecret returns the nth (from 0) hex dump called name in a charon log.
+// logSecret returns the nth (from 0) value charon logged as name.
 func logSecret(t *testing.T, path, name string, nth int) []byte {
 	t.Helper()
-	f, err := os.Open(path)
+	l, err := charonlog.Read(path)
 	if err != nil {
 		t.Skipf("log not available: %v", err)
 	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	var out []byte
-	want := -1
-	for s.Scan() {
-		l := s.Text()
-		if want < 0 {
-			if i := strings.Index(l, "> "+name+" => "); i >= 0 {
-				if nth--; nth < 0 {
-					n, _ := strconv.Atoi(strings.Fields(l[i+len(name)+6:])[0])
-					want = n
-				}
-			}
-			continue
-		}
-		m := dumpLine.FindStringSubmatch(l)
-		if m == nil {
-			break
-		}
-		h, _ := hex.DecodeString(strings.ReplaceAll(m[1], " ", ""))
-		out = append(out, h...)
-		if len(out) >= want {
-			break
-		}
-	}
-	if want < 0 || len(out) != want {
+	v := l.Nth(name, nth)
+	if v == nil {
 		t.Fatalf("%s #%d not found in %s", name, nth, path)
 	}
-	return out
+	return v
 }
 
 // payloadOf returns the first payload of type T in a (decrypted) body.

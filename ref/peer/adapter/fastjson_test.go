@@ -194,6 +194,28 @@ func checkDecode(t *testing.T, line []byte) (fast bool) {
 	return true
 }
 
+// mutate returns line with one byte changed, dropped or doubled, or a
+// space inserted.
+func mutate(r *rand.Rand, line []byte) []byte {
+	m := append([]byte(nil), line...)
+	if len(m) == 0 {
+		return m
+	}
+	i := r.IntN(len(m))
+	switch r.IntN(4) {
+	case 0:
+		const alphabet = " \t\r\n{}[]\",:-.e0123456789natfulsAZ\\x"
+		m[i] = alphabet[r.IntN(len(alphabet))]
+	case 1:
+		m = append(m[:i], m[i+1:]...)
+	case 2:
+		m = append(m[:i+1], m[i:]...)
+	case 3:
+		m = append(m[:i], append([]byte(" "), m[i:]...)...)
+	}
+	return m
+}
+
 func TestDecodeReplyMatchesJSON(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	fast := 0
@@ -208,20 +230,7 @@ func TestDecodeReplyMatchesJSON(t *testing.T) {
 		}
 		// Mutations: a byte changed, dropped or doubled; white space.
 		for range 4 {
-			m := append([]byte(nil), line...)
-			i := r.IntN(len(m))
-			switch r.IntN(4) {
-			case 0:
-				const alphabet = " \t\r\n{}[]\",:-.e0123456789natfulsAZ\\x"
-				m[i] = alphabet[r.IntN(len(alphabet))]
-			case 1:
-				m = append(m[:i], m[i+1:]...)
-			case 2:
-				m = append(m[:i+1], m[i:]...)
-			case 3:
-				m = append(m[:i], append([]byte(" "), m[i:]...)...)
-			}
-			checkDecode(t, m)
+			checkDecode(t, mutate(r, line))
 		}
 	}
 	if fast < n/4 {

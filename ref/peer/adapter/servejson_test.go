@@ -60,25 +60,6 @@ func checkDecodeRequest(t *testing.T, line []byte) (fast bool) {
 }
 
 // mutate changes, drops, doubles a byte of line or inserts white space.
-func mutate(r *rand.Rand, line []byte) []byte {
-	m := append([]byte(nil), line...)
-	if len(m) == 0 {
-		return m
-	}
-	i := r.IntN(len(m))
-	switch r.IntN(4) {
-	case 0:
-		const alphabet = " \t\r\n{}[]\",:-.e0123456789natfulsAZ\\x"
-		m[i] = alphabet[r.IntN(len(alphabet))]
-	case 1:
-		m = append(m[:i], m[i+1:]...)
-	case 2:
-		m = append(m[:i+1], m[i:]...)
-	case 3:
-		m = append(m[:i], append([]byte(" "), m[i:]...)...)
-	}
-	return m
-}
 
 func randRequest(r *rand.Rand) *Request {
 	req := &Request{Type: []string{TypeStep, TypeStep, TypeNextTimer, TypeState, TypeInit, "", "stepx"}[r.IntN(7)], ID: r.Uint64()}
