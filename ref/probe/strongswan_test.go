@@ -115,3 +115,24 @@ func checkDaemonRekeys(t *testing.T, rep *Report, n int, race bool) {
 		}
 	}
 }
+
+// TestStrongSwanNaturalWindow: QM3 sent at once, ten rekeys a second
+// apart. Every rekey completes and loses only the few probes sent between
+// QM3 leaving and strongSwan's install (3-4 at 500/s here). It fails when
+// strongSwan refuses a QM3, as it did while the probe sent Deletes of its
+// own: a few Informational exchanges between QM2 and QM3 evict the Quick
+// Mode's IV from strongSwan's state (charon.max_ikev1_exchanges), and
+// the rest of the window is lost.
+func TestStrongSwanNaturalWindow(t *testing.T) {
+	env := charontest.StartT(t, charontest.Options{})
+	rep := liveRun(t, env, Config{Rekeys: 10, Interval: time.Second, QM3Delay: -1})
+	if len(rep.Rekeys) != 10 {
+		t.Fatalf("%d rekeys, want 10", len(rep.Rekeys))
+	}
+	for _, rk := range rep.Rekeys {
+		if !rk.Completed || rk.FirstIn == 0 || rk.LostToDaemon > 20 || rk.LostFromDaemon != 0 {
+			t.Errorf("rekey %d: completed %v, strongSwan on the new SA at %v, lost %d to and %d from it", rk.Index, rk.Completed,
+				rk.FirstIn, rk.LostToDaemon, rk.LostFromDaemon)
+		}
+	}
+}
